@@ -1,0 +1,127 @@
+"""Normalized view of a document with an offset map back to the original `text`.
+
+Rules match on the normalized string; every span they report is mapped back so that
+`text[span]` is the evidence (CONTRACT, Spans). Normalization is a 1:1 character
+translation (full-width -> half-width, ideographic space -> space) followed by deletions
+(markup, CR of CRLF, page-break joins), so the offset map is a short list of segments.
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+from dataclasses import dataclass, field
+
+import regex
+
+from extractors import lexicon
+
+_TRANSLATE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_TRANSLATE.update({0x3000: 0x20, 0x00A0: 0x20, 0x2236: ord(":"), 0xFE30: ord(":"),
+                   0x2014: ord("-"), 0x2013: ord("-"), 0x2012: ord("-"), 0x2212: ord("-"),
+                   0x301C: ord("~"), 0x2015: ord("-")})
+
+_MARKUP = regex.compile(r"\*\*|__|\u200b|\u200c|\u200d|\ufeff|\r(?=\n)")
+_BREAK = regex.compile(r"[ \t]*\n\s*")
+_WS = regex.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """`text` normalized for matching, and the map from its indices to the original's."""
+
+    original: str
+    text: str
+    _norm_starts: list[int] = field(repr=False)
+    _orig_starts: list[int] = field(repr=False)
+
+    def pos(self, i: int) -> int:
+        """Original index of normalized index `i` (0 <= i <= len(text))."""
+        if i >= len(self.text):
+            return len(self.original) if not self.text else self.pos(len(self.text) - 1) + 1
+        k = bisect.bisect_right(self._norm_starts, i) - 1
+        return self._orig_starts[k] + (i - self._norm_starts[k])
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original `[start, end)` for a normalized span; deleted characters inside are covered."""
+        if end <= start:
+            p = self.pos(start)
+            return (p, p)
+        return (self.pos(start), self.pos(end - 1) + 1)
+
+    def original_text(self, start: int, end: int) -> str:
+        s, e = self.span(start, end)
+        return self.original[s:e]
+
+
+def _is_marker_start(line: str) -> bool:
+    return bool(lexicon.MARKER_START.match(line))
+
+
+def _strip_marker(line: str) -> str:
+    for style in lexicon.STYLES:
+        m = style["regex"].match(line)
+        if m:
+            return m.group("rest")
+    return line
+
+
+def _join_points(t: str) -> list[tuple[int, int]]:
+    """Whitespace runs with a newline that split one sentence (page breaks, hard wraps)."""
+    out = []
+    for m in _BREAK.finditer(t):
+        a, b = m.span()
+        if b >= len(t) or a == 0:
+            continue
+        line_start = t.rfind("\n", 0, a) + 1
+        prev_line = t[line_start:a].rstrip("* \t")
+        if not prev_line:
+            continue
+        last = prev_line[-1]
+        if last in lexicon.LINE_CLOSERS:
+            continue
+        nl = t.find("\n", b)
+        next_line = t[b: nl if nl >= 0 else len(t)]
+        # indentation of the next line: a new paragraph, not a continuation
+        indent = t[t.rfind("\n", a, b) + 1:b]
+        if "  " in indent or "\t" in indent:
+            continue
+        if next_line[:1] in "([（【<《" or _is_marker_start(next_line) or lexicon.SIGNATURE_LINE.match(next_line):
+            continue
+        body = _strip_marker(prev_line.lstrip())
+        if not (any(c in body for c in lexicon.BODY_PUNCT) or len(body) >= 30):
+            continue
+        out.append((a, b))
+    return out
+
+
+def normalize(text: str, *, join_breaks: bool = True) -> Normalized:
+    """Translate full-width forms, drop markup and CRs, join lines broken mid-sentence."""
+    t = text.translate(_TRANSLATE)
+    deletions = [m.span() for m in _MARKUP.finditer(t)]
+    if join_breaks:
+        deletions.extend(_join_points(t))
+    deletions.sort()
+    pieces, norm_starts, orig_starts = [], [0], [0]
+    pos = npos = 0
+    for a, b in deletions:
+        if a < pos:
+            a = pos
+        if b <= a:
+            continue
+        pieces.append(t[pos:a])
+        npos += a - pos
+        pos = b
+        norm_starts.append(npos)
+        orig_starts.append(pos)
+    pieces.append(t[pos:])
+    return Normalized(text, "".join(pieces), norm_starts, orig_starts)
+
+
+def compact(s: str) -> str:
+    """`s` without whitespace or markup: how titles and names are compared and reported."""
+    return _WS.sub("", _MARKUP.sub("", s or "")).replace("*", "")
+
+
+def revision_digest(norm: Normalized) -> str:
+    """`sha256:` over the normalized text without any whitespace: stable across re-encoding and re-wrapping."""
+    return "sha256:" + hashlib.sha256(compact(norm.text).encode("utf-8")).hexdigest()

@@ -1,0 +1,1 @@
+"""Prefect flows and tasks, the CLI, and all I/O."""

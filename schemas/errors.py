@@ -1,0 +1,84 @@
+"""Numbered, actionable messages and the exception hierarchy (one place, like spaCy's errors.py).
+
+Codes are stable: downstream apps may filter `warnings[].code` and error records on them.
+`E` codes stop one document (never the run); `W` codes are warnings attached to a document.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class Errors:
+    E001 = "Cannot read {path}: {cause}. Check that the file exists and is readable."
+    E002 = ("Cannot decode {path} as text (tried UTF-8, UTF-16, GB18030 and detection). "
+            "Convert it to UTF-8 or GB18030 and re-run.")
+    E003 = "Unsupported file type {suffix!r} for {path}. Supported: .txt, .html, .htm, .docx, .pdf."
+    E004 = "{path} is not a valid .docx (zip) file: {cause}. Re-save it from a word processor."
+    E005 = "Cannot read {path} as PDF: {cause}."
+    E006 = "{path} has no extractable text{detail}. A scanned PDF needs OCR before ingest."
+    E007 = "{path} is empty: nothing to extract."
+    E008 = "{path} is a symlink leading outside the input folder ({target}); skipped for safety."
+    E009 = "Extraction failed for {path} at stage {stage!r}: {cause}. This is a bug: please report it with the file."
+    E010 = "Output validation failed for {path}: {cause}. This is a bug: please report it with the file."
+    E011 = "{path} is {size} bytes, over the limit of {limit} bytes (set --max-bytes to raise it)."
+    E012 = "Gold file {path} is not valid: {cause}."
+    E013 = "Another policyflow run holds the lock on {path}. Wait for it to finish or remove a stale lock."
+
+
+class Warnings:
+    W001 = "Decoded with {encoding} after UTF-8 failed; check the text for mojibake."
+    W002 = "Grant without a figure ({phrase}): no amount recorded."
+    W003 = "No title found in the first lines of the document."
+    W004 = "No numbered measures found: the layout may be unsupported."
+    W005 = "Undecodable bytes replaced while decoding with {encoding}."
+    W006 = "Figure {figure!r} could not be parsed as a number."
+    W007 = "HTML page has no <body>; used the whole document."
+    W008 = "Amount {figure!r} has no grant, budget or threshold cue; recorded as a subsidy."
+
+
+class PolicyflowError(Exception):
+    """Base of every error policyflow raises on purpose; carries the context that produced it."""
+
+    code = "E000"
+
+    def __init__(self, code: str, *, path: str | None = None, stage: str | None = None, **context: Any):
+        template = getattr(Errors, code, "{cause}")
+        self.code = code
+        self.path = path
+        self.stage = stage
+        self.context = context
+        try:
+            message = template.format(path=path, stage=stage, **context)
+        except (KeyError, IndexError):
+            message = f"{template} {context}"
+        super().__init__(f"[{code}] {message}")
+        self.message = message
+
+
+class IngestError(PolicyflowError):
+    """A source file could not be read or decoded."""
+
+
+class ExtractionError(PolicyflowError):
+    """A rule failed on a document."""
+
+
+class OutputError(PolicyflowError):
+    """Output could not be validated or written."""
+
+
+class GoldError(PolicyflowError):
+    """A gold annotation file is malformed or its quotes cannot be located."""
+
+
+class LockedError(PolicyflowError):
+    """Another run owns the output folder."""
+
+
+def warning(code: str, span: tuple[int, int] | None = None, **context: Any) -> dict:
+    """A `warnings` entry for the contract: `{code, message, span?}`."""
+    template = getattr(Warnings, code)
+    out = {"code": code, "message": template.format(**context)}
+    if span is not None:
+        out["span"] = span
+    return out

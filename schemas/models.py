@@ -1,0 +1,283 @@
+"""Pydantic models of the output contract (CONTRACT.md, version 1).
+
+These models are the single source of truth: the JSON written per revision, the Parquet
+columns and the exported JSON Schema files all derive from them. Fields named by the
+contract are never renamed or dropped; extra fields are additions.
+"""
+from __future__ import annotations
+
+import math
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = "1.0"
+
+Span = Annotated[tuple[int, int], Field(description="[start, end) code-point offsets into `text`")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
+
+
+class SourceFormat(str, Enum):
+    text = "text"
+    html = "html"
+    docx = "docx"
+    pdf = "pdf"
+
+
+class Status(str, Enum):
+    draft = "draft"
+    final = "final"
+
+
+class AmountRole(str, Enum):
+    subsidy = "subsidy"
+    budget = "budget"
+    threshold = "threshold"
+
+
+class Bound(str, Enum):
+    exact = "exact"
+    max = "max"
+    min = "min"
+
+
+class Per(str, Enum):
+    project = "project"
+    entity = "entity"
+    person = "person"
+    year = "year"
+    once = "once"
+
+
+class Comparator(str, Enum):
+    ge = ">="
+    gt = ">"
+    eq = "="
+    le = "<="
+    lt = "<"
+    approx = "~"
+
+
+class UnitRole(str, Enum):
+    responsible = "responsible"
+    lead = "lead"
+    cooperating = "cooperating"
+
+
+class Entity(str, Enum):
+    metadata = "metadata"
+    section = "section"
+    measure = "measure"
+    target = "target"
+    amount = "amount"
+    unit = "unit"
+
+
+class ChangeKind(str, Enum):
+    added = "added"
+    removed = "removed"
+    modified = "modified"
+
+
+def _check_span(span: tuple[int, int]) -> tuple[int, int]:
+    start, end = span
+    if start < 0 or end < start:
+        raise ValueError(f"span {list(span)} is not a [start, end) pair with 0 <= start <= end")
+    return span
+
+
+class Source(_Model):
+    filename: str = Field(description="base name of the source file")
+    sha256: str = Field(description="hex digest of the raw bytes")
+    encoding: Optional[str] = Field(description="detected encoding: utf-8, gb18030, utf-16, ... (null for binary formats)")
+    format: SourceFormat
+    size_bytes: int = Field(ge=0)
+
+
+class Period(_Model):
+    start: Optional[int] = None
+    end: Optional[int] = None
+
+
+class Cited(_Model):
+    title: str
+    doc_number: Optional[str] = None
+    span: Optional[Span] = None
+
+
+class Metadata(_Model):
+    title: Optional[str] = None
+    issuer: Optional[str] = None
+    doc_number: Optional[str] = None
+    status: Status = Status.final
+    region: Optional[str] = None
+    period: Optional[Period] = None
+    issue_date: Optional[str] = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    cited: list[Cited] = Field(default_factory=list)
+    index_number: Optional[str] = Field(default=None, description="索引号 from a portal metadata table")
+    publish_date: Optional[str] = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+                                        description="发布日期 from a portal metadata table")
+
+
+class Record(_Model):
+    id: str
+    span: Span
+
+    @field_validator("span")
+    @classmethod
+    def _span_ok(cls, v: tuple[int, int]) -> tuple[int, int]:
+        return _check_span(v)
+
+
+class Section(Record):
+    label: str
+    title: str
+    level: int = Field(ge=1, le=4)
+    parent_id: Optional[str] = Field(default=None, description="the enclosing section, if any")
+
+
+class Measure(Record):
+    label: str
+    title: Optional[str] = None
+    level: int = Field(ge=1, le=4)
+    section_id: Optional[str] = None
+
+
+class Target(Record):
+    measure_id: Optional[str] = None
+    year: Optional[int] = None
+    indicator: str
+    scope: Optional[str] = None
+    value: float
+    value_max: Optional[float] = None
+    unit: str
+    comparator: Comparator
+    aspirational: bool = False
+
+    @field_validator("value", "value_max")
+    @classmethod
+    def _finite(cls, v: Optional[float]) -> Optional[float]:
+        if v is not None and (not math.isfinite(v) or v < 0):
+            raise ValueError(f"target value {v} must be finite and non-negative")
+        return v
+
+
+class Amount(Record):
+    measure_id: Optional[str] = None
+    role: AmountRole
+    bound: Bound
+    value_yuan: Optional[int] = Field(default=None, ge=0)
+    ratio: Optional[float] = Field(default=None, ge=0)
+    basis: Optional[str] = None
+    per: list[Per] = Field(default_factory=list)
+    condition_id: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _one_value(self) -> "Amount":
+        if (self.value_yuan is None) == (self.ratio is None):
+            raise ValueError("an amount has exactly one of value_yuan or ratio")
+        if self.ratio is not None and not math.isfinite(self.ratio):
+            raise ValueError("ratio must be finite")
+        return self
+
+
+class Unit(Record):
+    measure_id: Optional[str] = None
+    role: UnitRole
+    name: str
+    canonical: Optional[str] = None
+
+
+class Condition(Record):
+    measure_id: Optional[str] = None
+    text: str
+    amount_ids: list[str] = Field(default_factory=list)
+
+
+class Warning(_Model):
+    code: str
+    message: str
+    span: Optional[Span] = None
+
+
+class RevisionDocument(_Model):
+    """One ingested source file: one revision of one policy."""
+
+    schema_version: str = SCHEMA_VERSION
+    policy_id: str
+    revision_id: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    source: Source
+    text: str
+    metadata: Metadata
+    sections: list[Section] = Field(default_factory=list)
+    measures: list[Measure] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    amounts: list[Amount] = Field(default_factory=list)
+    units: list[Unit] = Field(default_factory=list)
+    conditions: list[Condition] = Field(default_factory=list)
+    warnings: list[Warning] = Field(default_factory=list)
+    extractor_version: Optional[str] = Field(default=None, description="version of the rules that produced this")
+
+    @model_validator(mode="after")
+    def _spans_inside_text(self) -> "RevisionDocument":
+        n = len(self.text)
+        ids: set[str] = set()
+        for kind in ("sections", "measures", "targets", "amounts", "units", "conditions"):
+            for rec in getattr(self, kind):
+                if rec.span[1] > n:
+                    raise ValueError(f"{kind} {rec.id}: span {list(rec.span)} outside text of length {n}")
+                if rec.id in ids:
+                    raise ValueError(f"duplicate record id {rec.id!r}")
+                ids.add(rec.id)
+        for w in self.warnings:
+            if w.span is not None and (w.span[1] > n or w.span[0] > w.span[1]):
+                raise ValueError(f"warning {w.code}: span {list(w.span)} outside text of length {n}")
+        for c in self.metadata.cited:
+            if c.span is not None and c.span[1] > n:
+                raise ValueError(f"cited {c.title!r}: span outside text")
+        return self
+
+
+class ErrorRecord(_Model):
+    """A source file that could not be turned into a revision document."""
+
+    filename: str
+    path: str
+    stage: str
+    code: str
+    message: str
+
+
+class Change(_Model):
+    model_config = ConfigDict(extra="allow", use_enum_values=True)
+
+    entity: Entity
+    change: ChangeKind
+    field: Optional[str] = None
+    from_: Any = Field(default=None, alias="from")
+    to: Any = None
+    measure_from: Optional[str] = None
+    measure_to: Optional[str] = None
+    from_span: Optional[Span] = None
+    to_span: Optional[Span] = None
+
+
+class Diff(_Model):
+    schema_version: str = SCHEMA_VERSION
+    policy_id: str
+    from_revision: str
+    to_revision: str
+    from_filename: Optional[str] = None
+    to_filename: Optional[str] = None
+    changes: list[Change] = Field(default_factory=list)
+
+
+EXPORTED = {
+    "revision": RevisionDocument,
+    "diff": Diff,
+    "error": ErrorRecord,
+}
