@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import tomllib
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 import regex
 
-DATA = resources.files("extractors") / "data"
+DATA = Path(__file__).parent / "data"
 
 
 def data_text(name: str) -> str:

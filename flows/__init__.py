@@ -1,1 +1,8 @@
-"""Prefect flows and tasks, the CLI, and all I/O."""
+"""Prefect flows and tasks, the CLI, and all I/O.
+
+Telemetry is off unless the user turns it on: nothing here depends on the network.
+"""
+import os
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

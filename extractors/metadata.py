@@ -1,0 +1,252 @@
+"""Document metadata: title, issuer, doc_number, status, region, period, issue_date, cited.
+
+Read from the header block (lines before the body), the closing signature block, the
+whole text for validity clauses and citations, and an optional portal table (HTML pages).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from functools import lru_cache
+
+from extractors import lexicon
+from extractors.normalize import Normalized, compact
+from extractors.structure import Line, closing_start, is_date_line, is_org_line, lines
+
+_M = lexicon.patterns()["metadata"]
+_DATE = lexicon.compile_(_M["date"])
+_DOC_NUMBER = lexicon.compile_(_M["doc_number"])
+_DOC_NUMBER_LINE = lexicon.compile_(r"^\s*%s\s*$" % _M["doc_number"])
+_STATUS = lexicon.compile_(_M["status_mark"])
+_STATUS_LINE = lexicon.compile_(r"^\s*%s\s*$" % _M["status_mark"])
+_PERIOD_TITLE = lexicon.compile_(_M["period_title"])
+_PERIOD_PLAIN = lexicon.compile_(_M["period_plain"])
+_VALID_FROM = lexicon.compile_(_M["valid_from"])
+_VALID_UNTIL = lexicon.compile_(_M["valid_until"])
+_VALID_YEARS = lexicon.compile_(_M["valid_years"])
+_CITE = lexicon.compile_(_M["cite"])
+_CITE_BEFORE = lexicon.compile_(_M["cite_before"])
+_CITE_NOT_BEFORE = lexicon.compile_(_M["cite_not_before"])
+_ISSUER = r"(?:%s)%s" % (_M["region"], _M["issuer_suffix"])
+_LEADING_ISSUER = lexicon.compile_(r"^(?P<issuer>%s(?:[、和与]%s)*)(?:[ \t]+|(?=关于))" % (_ISSUER, _ISSUER))
+_REGION_PREFIX = lexicon.compile_(r"^%s" % _M["region"])
+_TITLE_END = lexicon.compile_(
+    r"(?:方案|意见|办法|措施|通知|计划|规划|细则|规定|决定|指引|指南|纲要|条例|政策|实施方案|公告|通告|批复|函)"
+    r"(?:[(（][^()（）]{0,20}[)）])?$")
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0}
+
+
+@lru_cache(maxsize=1)
+def regions() -> dict[str, tuple[str, str]]:
+    """Gazetteer name -> (level, parent); empty when the data file is absent."""
+    try:
+        rows = csv.reader(io.StringIO(lexicon.data_text("regions.tsv")), delimiter="\t")
+    except FileNotFoundError:
+        return {}
+    return {r[0]: (r[1], r[2]) for r in rows if len(r) >= 3 and r[0] and not r[0].startswith("#")}
+
+
+def _cn_int(s: str) -> int | None:
+    """Small integers of dates: '2023', '二〇二三', '十二', '三十一'."""
+    if s.isdigit():
+        return int(s)
+    if all(c in _CN_DIGITS for c in s):
+        return int("".join(str(_CN_DIGITS[c]) for c in s))
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        t = _CN_DIGITS.get(tens, None) if tens else 1
+        o = _CN_DIGITS.get(ones, None) if ones else 0
+        return None if t is None or o is None else t * 10 + o
+    return None
+
+
+def parse_date(s: str) -> str | None:
+    """'2023年6月30日' / '二〇二三年六月三十日' / '2023-06-30' -> '2023-06-30'."""
+    m = _DATE.search(s)
+    if m:
+        y, mo, d = (_cn_int(m.group(k)) for k in ("y", "m", "d"))
+    else:
+        m = lexicon.compile_(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})").search(s)
+        if not m:
+            return None
+        y, mo, d = (int(g) for g in m.groups())
+    if y is None or mo is None or d is None or not (1 <= mo <= 12 and 1 <= d <= 31 and 1900 <= y <= 2100):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def _header(norm: Normalized, body_lines: list[Line]) -> list[Line]:
+    """Lines before the body: title, status mark, doc number, issuer, date."""
+    out = []
+    for line in body_lines:
+        c = compact(line.text)
+        if lexicon.MARKER_START.match(line.text) or c.endswith((":", "：")) or "。" in c or len(c) > 80:
+            break
+        out.append(line)
+    return out
+
+
+def region_of(name: str | None) -> str | None:
+    """The region a name starts with: '济南市科学技术局' -> '济南市', '威海市文登区人民政府' -> '威海市文登区'."""
+    if not name:
+        return None
+    c = compact(name)
+    gaz = regions()
+    if gaz:
+        best = None
+        for n in range(min(len(c), 12), 1, -1):
+            if c[:n] in gaz:
+                best = c[:n]
+                break
+        if best is None:
+            return None
+        rest = c[len(best):]
+        m = lexicon.compile_(r"^[\p{Han}]{1,6}?(?:区|县|市|旗)(?![\p{Han}]{0,2}(?:局|厅|委|办))").match(rest)
+        if m and gaz.get(best, ("",))[0] == "prefecture" and not rest.startswith(("市", "区")):
+            sub = m.group(0)
+            if not any(w in sub for w in ("高新", "开发", "新区", "园区", "管委")):
+                return best + sub
+        return best
+    m = _REGION_PREFIX.match(c)
+    return m.group("region") if m else None
+
+
+def _title_and_issuer(norm: Normalized, header: list[Line]) -> tuple[str | None, str | None, bool]:
+    """Title as printed (status mark and leading issuer removed), leading issuer, draft flag."""
+    parts: list[str] = []
+    draft = False
+    prev_end = None
+    issuer = None
+    for line in header:
+        c = compact(line.text)
+        if _STATUS_LINE.match(c):
+            draft = True
+            if parts:
+                break
+            continue
+        if _DOC_NUMBER_LINE.match(c) or is_date_line(c):
+            if parts:
+                break
+            continue
+        if parts and (_TITLE_END.search(compact(parts[-1])) or prev_end is not None and line.start - prev_end > 2):
+            break
+        if not parts and is_org_line(c) and not _TITLE_END.search(c):
+            issuer = c  # an issuer line printed above the title
+            prev_end = line.end
+            continue
+        parts.append(norm.original_text(line.start, line.end).strip())
+        prev_end = line.end
+    if not parts:
+        return None, issuer, draft
+    raw = "".join(parts)
+    if _STATUS.search(raw):
+        draft = True
+        raw = _STATUS.sub("", raw)
+    m = _LEADING_ISSUER.match(raw)
+    if m and len(compact(raw[m.end():])) > 4:
+        issuer = compact(m.group("issuer"))
+        raw = raw[m.end():]
+    return compact(raw) or None, issuer, draft
+
+
+def _period(title: str | None, text: str) -> dict | None:
+    if title:
+        m = _PERIOD_TITLE.search(title) or _PERIOD_PLAIN.search(title)
+        if m:
+            a, b = int(m.group("a")), int(m.group("b"))
+            if 1900 < a <= b < 2100:
+                return {"start": a, "end": b}
+    start = _VALID_FROM.search(text)
+    until = _VALID_UNTIL.search(text)
+    if start and until:
+        return {"start": int(start.group("y")), "end": int(until.group("y"))}
+    years = _VALID_YEARS.search(text)
+    if start and years:
+        n = _cn_int(years.group("n"))
+        if n:
+            return {"start": int(start.group("y")), "end": int(start.group("y")) + n - 1}
+    return None
+
+
+def _cited(norm: Normalized, own_title: str | None) -> list[dict]:
+    out, seen = [], set()
+    t = norm.text
+    for m in _CITE.finditer(t):
+        before = t[max(0, m.start() - 24):m.start()]
+        num = m.group("num")
+        trusted = bool(num and _DOC_NUMBER.fullmatch(compact(num)))
+        if _CITE_NOT_BEFORE.search(before) or not (trusted or _CITE_BEFORE.search(before)):
+            continue
+        title = compact(norm.original_text(*m.span("title")))
+        if own_title and title == own_title:
+            continue
+        doc_number = compact(norm.original_text(*m.span("num"))) if trusted else None
+        key = doc_number or title
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({"title": title, "doc_number": doc_number, "span": norm.span(*m.span())})
+    return out
+
+
+def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: int | None = None):
+    """Metadata dict (contract fields plus index_number/publish_date) and warnings."""
+    portal = portal or {}
+    warnings: list[dict] = []
+    body_end = closing_start(norm) if body_end is None else body_end
+    all_lines = lines(norm, 0, body_end)
+    header = _header(norm, all_lines)
+    title, issuer, draft = _title_and_issuer(norm, header)
+    portal_title = compact(portal.get("标题") or portal.get("名称") or "")
+    if not title and portal_title:
+        title = _STATUS.sub("", portal_title)
+        m = _LEADING_ISSUER.match(title)
+        if m:
+            issuer, title = m.group("issuer"), title[m.end():]
+    if not title:
+        from schemas.errors import warning
+        warnings.append(warning("W003"))
+    header_text = "\n".join(compact(l.text) for l in header)
+    if _STATUS.search(header_text) or _STATUS.search(portal_title):
+        draft = True
+
+    doc_number = None
+    for line in header:
+        m = _DOC_NUMBER_LINE.match(compact(norm.original_text(line.start, line.end)))
+        if m:
+            doc_number = m.group("num")
+            break
+    doc_number = doc_number or (compact(portal["发文字号"]) if portal.get("发文字号") else None)
+
+    closing = lines(norm, body_end)
+    closing_orgs = [compact(l.text) for l in closing if is_org_line(l.text)]
+    closing_dates = [parse_date(l.text) for l in closing if is_date_line(l.text)]
+    if issuer is None:
+        issuer = "、".join(closing_orgs) or (compact(portal.get("发文机关") or portal.get("发文单位") or "") or None)
+    issue_date = next((d for d in closing_dates if d), None)
+    if issue_date is None:
+        for line in header:
+            if is_date_line(line.text):
+                issue_date = parse_date(line.text)
+                break
+    if issue_date is None and portal.get("成文日期"):
+        issue_date = parse_date(portal["成文日期"])
+
+    region = region_of(issuer) or region_of(title) or (region_of(closing_orgs[0]) if closing_orgs else None)
+    if region is None and portal.get("发文机关"):
+        region = region_of(portal["发文机关"])
+
+    publish = parse_date(portal["发布日期"]) if portal.get("发布日期") else None
+    meta = {
+        "title": title,
+        "issuer": issuer,
+        "doc_number": doc_number,
+        "status": "draft" if draft else "final",
+        "region": region,
+        "period": _period(title, norm.text),
+        "issue_date": issue_date,
+        "cited": _cited(norm, title),
+        "index_number": compact(portal["索引号"]) if portal.get("索引号") else None,
+        "publish_date": publish,
+    }
+    return meta, warnings

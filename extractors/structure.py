@@ -1,0 +1,156 @@
+"""Sections and measures from numbered lines (一、 （一） 1. 1、 （1） ① 第X章 第X节 第X条, table rows).
+
+A numbered line is a *section* when it is a bare heading (short, no sentence punctuation)
+and a *measure* when it carries content. Numbered lines deeper than an open measure belong
+to it; inside a 第X条 article only 章/节/条 end it. The closing signature (issuer and date
+lines) is never part of the last measure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from extractors import lexicon
+from extractors.normalize import Normalized, compact
+
+_RULES = lexicon.patterns()["structure"]["rules"]
+_HEADING_FORBIDDEN = frozenset(_RULES["heading_forbidden"])
+_TITLE_FORBIDDEN = frozenset(_RULES["title_forbidden"])
+_DATE_LINE = lexicon.compile_(lexicon.patterns()["metadata"]["date_line"])
+_ORG_LINE = lexicon.compile_(
+    r"^(?:%s)?[\p{Han}()（）]{0,24}?%s(?:[、,，][\p{Han}()（）]{2,30})*$"
+    % (lexicon.patterns()["metadata"]["region"], lexicon.patterns()["metadata"]["issuer_suffix"]))
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int  # normalized offsets of the stripped content
+    end: int
+    text: str
+
+
+def lines(norm: Normalized, start: int = 0, end: int | None = None) -> list[Line]:
+    """Non-blank lines of the normalized text in [start, end), stripped of surrounding spaces."""
+    t = norm.text
+    end = len(t) if end is None else end
+    out, pos = [], start
+    while pos < end:
+        nl = t.find("\n", pos, end)
+        stop = end if nl < 0 else nl
+        raw = t[pos:stop]
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            out.append(Line(pos + lead, pos + lead + len(stripped), stripped))
+        pos = stop + 1
+    return out
+
+
+def is_date_line(text: str) -> bool:
+    return bool(_DATE_LINE.match(text))
+
+
+def is_org_line(text: str) -> bool:
+    c = compact(text)
+    return 2 <= len(c) <= 60 and not any(p in c for p in "。，,;；:：") and bool(_ORG_LINE.match(c))
+
+
+def closing_start(norm: Normalized) -> int:
+    """Normalized offset where the closing issuer/date block begins (len(text) when there is none)."""
+    block = len(norm.text)
+    for line in reversed(lines(norm)):
+        if is_date_line(line.text) or (is_org_line(line.text) and len(compact(line.text)) <= 40):
+            block = line.start
+            continue
+        break
+    return block
+
+
+def _match_style(text: str):
+    for style in lexicon.STYLES:
+        m = style["regex"].match(text)
+        if m:
+            return style, m
+    return None, None
+
+
+def _is_heading(rest: str) -> bool:
+    body = compact(rest)
+    return bool(body) and len(body) <= _RULES["heading_max_chars"] and not (_HEADING_FORBIDDEN & set(body))
+
+
+def _lead_title(content: str) -> str | None:
+    """The opening heading sentence of a measure's content, when more content follows it."""
+    body = compact(content)
+    cut = body.find("。")
+    if cut <= 0 or cut == len(body) - 1:
+        return None
+    lead = body[:cut]
+    if len(lead) <= _RULES["title_max_chars"] and not (_TITLE_FORBIDDEN & set(lead)):
+        return lead
+    return None
+
+
+def _nests(inner: dict, outer: dict) -> bool:
+    """Whether a numbered line of style `inner` is content of an open measure of style `outer`."""
+    if outer["family"] == "article":
+        return inner["family"] != "article"
+    return inner["family"] == outer["family"] and inner["level"] > outer["level"]
+
+
+def extract_structure(norm: Normalized, *, body_start: int = 0, body_end: int | None = None):
+    """Sections and measures (contract dicts, spans into the original text)."""
+    body_end = closing_start(norm) if body_end is None else body_end
+    all_lines = lines(norm, body_start, body_end)
+    sections: list[dict] = []
+    measures: list[dict] = []
+    stack: list[tuple[dict, dict]] = []  # (section record, style)
+    open_m: dict | None = None
+    open_style: dict | None = None
+    open_end = 0
+
+    def close():
+        nonlocal open_m
+        if open_m is not None:
+            content_start = open_m.pop("_content")
+            if open_m["title"] is None:
+                open_m["title"] = _lead_title(norm.original_text(content_start, open_end))
+            open_m["span"] = norm.span(open_m.pop("_start"), open_end)
+            open_m = None
+
+    for i, line in enumerate(all_lines):
+        style, m = _match_style(line.text)
+        if style is None or (open_m is not None and _nests(style, open_style)):
+            if open_m is not None:
+                open_end = line.end
+            continue
+        close()
+        label = compact(m.group("label"))
+        rest = m.group("rest")
+        if style["family"] == "article":
+            heading = style["name"] != "article"
+        else:
+            heading = _is_heading(rest)
+            if heading and style["level"] >= 3:
+                nxt = all_lines[i + 1] if i + 1 < len(all_lines) else None
+                # "1. 强化… <newline> body text": a measure whose content follows its heading
+                heading = nxt is None or _match_style(nxt.text)[0] is not None
+        if heading:
+            while stack and stack[-1][1]["level"] >= style["level"] and not (
+                    style["family"] == "outline" and stack[-1][1]["family"] == "article"):
+                stack.pop()
+            rec = {"id": f"s{len(sections) + 1}", "span": norm.span(line.start, line.end), "label": label,
+                   "title": compact(norm.original_text(line.start + m.start("rest"), line.end)) or label,
+                   "level": style["level"], "parent_id": stack[-1][0]["id"] if stack else None}
+            sections.append(rec)
+            stack.append((rec, style))
+            continue
+        title = None
+        if style["name"] != "article" and _is_heading(rest):
+            title = compact(norm.original_text(line.start + m.start("rest"), line.end))
+        open_m = {"id": f"m{len(measures) + 1}", "_start": line.start, "_content": line.start + m.start("rest"),
+                  "label": label, "title": title, "level": style["level"],
+                  "section_id": stack[-1][0]["id"] if stack else None}
+        open_style, open_end = style, line.end
+        measures.append(open_m)
+    close()
+    return sections, measures

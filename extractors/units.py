@@ -1,0 +1,139 @@
+"""Responsible units: 责任单位 / 牵头单位 / 配合单位 (and 部门 variants) with canonical names.
+
+Each name links to the measure whose span holds it. Canonical names come from the department
+alias table (extractors/data/departments.tsv), qualified by the document's region.
+"""
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+from functools import lru_cache
+
+from extractors import lexicon
+from extractors.metadata import region_of, regions
+from extractors.normalize import Normalized, compact
+
+_U = lexicon.patterns()["units"]
+_ROLES: dict[str, str] = _U["markers"]
+_MARKER = lexicon.compile_(r"(?P<marker>%s)[ \t]*[】\]]?[ \t]*(?:[:：][ \t]*|(?=[\p{Han}]))"
+                           % "|".join(sorted(_ROLES, key=len, reverse=True)))
+_SEPARATORS = frozenset(_U["name_separators"])
+_STOPPERS = frozenset(_U["stoppers"])
+_OPEN, _CLOSE = "(（[【", ")）]】"
+
+
+@lru_cache(maxsize=1)
+def departments() -> dict[str, str]:
+    """Alias -> canonical department name without region."""
+    rows = csv.reader(io.StringIO(lexicon.data_text("departments.tsv")), delimiter="\t")
+    return {r[0].strip(): r[1].strip() for r in rows if len(r) >= 2 and r[0].strip() and not r[0].startswith("#")}
+
+
+def _level_region(level: str, region: str | None) -> str | None:
+    """The part of the document's region a level prefix refers to: 市 -> its city, 省 -> its province."""
+    if not region:
+        return None
+    gaz = regions()
+    heads = [region[:n] for n in range(len(region), 1, -1) if region[:n] in gaz]
+    if level == "district":
+        return region if region.endswith(("区", "县")) else None
+    if not heads:
+        return None
+    head = heads[0]
+    kind, parent = gaz[head][0], gaz[head][1]
+    if level == "city":
+        return head if kind == "prefecture" or head.endswith("市") else None
+    return head if kind == "province" else (parent or None)
+
+
+def canonical(name: str, region: str | None) -> str | None:
+    """`市科技局` in a 济南 text -> `济南市科学技术局`; None when the name is not a known department."""
+    c = compact(name)
+    table = departments()
+    prefix = c[:1]
+    level = _U["level_prefixes"].get(prefix)
+    if level and c[1:] in table:
+        place = _level_region(level, region)
+        return place + table[c[1:]] if place else None
+    own = region_of(c)
+    if own and c[len(own):] in table:
+        return own + table[c[len(own):]]
+    return None
+
+
+def _names(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of the names listed in text[start:end], split on the separators, brackets kept whole."""
+    out, depth, seg = [], 0, start
+    for i in range(start, end + 1):
+        ch = text[i] if i < end else "、"
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif ch in _SEPARATORS and depth == 0:
+            a, b = seg, i
+            while a < b and text[a] in " \t":
+                a += 1
+            while b > a and text[b - 1] in " \t。.":
+                b -= 1
+            if b > a:
+                out.append((a, b))
+            seg = i + 1
+    return out
+
+
+def _list_end(text: str, start: int) -> int:
+    """Where a name list that starts at `start` ends: the bracket it sits in closes, a stopper, or a new marker."""
+    depth = 0
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if ch in _STOPPERS:
+            return i
+        if ch in _OPEN:
+            if _MARKER.match(text, i + 1):
+                return i
+            depth += 1
+        elif ch in _CLOSE:
+            if depth == 0:
+                return i
+            depth -= 1
+        elif ch in ";；" and _MARKER.match(text, i + 1):
+            return i
+        i += 1
+    return i
+
+
+def measure_index(measures: list[dict]):
+    """A lookup from an original offset to the id of the measure whose span holds it."""
+    starts = [m["span"][0] for m in measures]
+
+    def find(pos: int) -> str | None:
+        k = bisect.bisect_right(starts, pos) - 1
+        if k >= 0 and measures[k]["span"][0] <= pos < measures[k]["span"][1]:
+            return measures[k]["id"]
+        return None
+    return find
+
+
+def extract_units(norm: Normalized, measures: list[dict], *, region: str | None = None,
+                  table_cells: list[tuple[int, int]] | None = None) -> list[dict]:
+    """Unit records; `table_cells` are extra (start, end) normalized ranges holding 责任单位 cells."""
+    t = norm.text
+    in_measure = measure_index(measures)
+    found: list[tuple[str, int, int]] = []
+    for m in _MARKER.finditer(t):
+        end = _list_end(t, m.end())
+        found += [(_ROLES[m.group("marker")], a, b) for a, b in _names(t, m.end(), end)]
+    for a, b in table_cells or []:
+        found += [("responsible", x, y) for x, y in _names(t, a, b)]
+    out = []
+    for role, a, b in sorted(found, key=lambda f: f[1]):
+        name = compact(norm.original_text(a, b))
+        if not name or len(name) > 40:
+            continue
+        span = norm.span(a, b)
+        out.append({"id": f"u{len(out) + 1}", "span": span, "measure_id": in_measure(span[0]), "role": role,
+                    "name": name, "canonical": canonical(name, region)})
+    return out

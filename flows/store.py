@@ -1,0 +1,213 @@
+"""The output folder: revision JSON store, Parquet tables, DuckDB catalog, error records.
+
+Every file is written to a temporary name in its folder and renamed into place, so a crash
+never leaves a half-written file. Table columns derive from the pydantic models.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import types
+import typing
+from enum import Enum
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from schemas import models
+
+RECORD_TABLES = {
+    "sections": models.Section,
+    "measures": models.Measure,
+    "targets": models.Target,
+    "amounts": models.Amount,
+    "units": models.Unit,
+    "conditions": models.Condition,
+}
+TABLES = ["documents", *RECORD_TABLES, "warnings", "errors"]
+
+
+def atomic_write(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` via a temporary file and rename; skip (return False) when unchanged."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def dump_json(obj: Any) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def revision_path(out: Path, policy_id: str, revision_id: str) -> Path:
+    return out / "revisions" / policy_id / f"{revision_id}.json"
+
+
+def iter_revisions(out: Path) -> Iterator[dict]:
+    """Stored revision documents, in a stable order (policy, revision)."""
+    root = out / "revisions"
+    if not root.is_dir():
+        return
+    for path in sorted(root.glob("*/*.json")):
+        yield json.loads(path.read_text(encoding="utf-8"))
+
+
+def error_path(out: Path, filename: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)[:120]
+    digest = hashlib.sha256(filename.encode("utf-8")).hexdigest()[:8]
+    return out / "errors" / f"{safe}.{digest}.json"
+
+
+# --- Arrow schemas derived from the models -------------------------------------------------
+
+def _arrow_type(annotation: Any) -> pa.DataType:
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin in (typing.Union, types.UnionType):
+        return _arrow_type(args[0])
+    if origin is typing.Annotated:
+        return _arrow_type(args[0])
+    if origin is list:
+        return pa.list_(_arrow_type(args[0]))
+    if isinstance(annotation, type):
+        if issubclass(annotation, Enum) or annotation is str:
+            return pa.string()
+        if annotation is bool:
+            return pa.bool_()
+        if annotation is int:
+            return pa.int64()
+        if annotation is float:
+            return pa.float64()
+        if issubclass(annotation, models.BaseModel):
+            return pa.struct([(n, _arrow_type(f.annotation)) for n, f in annotation.model_fields.items()
+                              if n != "span"])
+    raise TypeError(f"no Arrow type for {annotation!r}")
+
+
+def _record_schema(model: type[models.BaseModel], *, ids: bool = True) -> pa.Schema:
+    cols = [("policy_id", pa.string()), ("revision_id", pa.string())] if ids else []
+    for name, f in model.model_fields.items():
+        if name == "span":
+            cols += [("span_start", pa.int64()), ("span_end", pa.int64())]
+        else:
+            cols.append((name, _arrow_type(f.annotation)))
+    return pa.schema(cols)
+
+
+def _documents_schema() -> pa.Schema:
+    cols = [("policy_id", pa.string()), ("revision_id", pa.string())]
+    cols += [(n, _arrow_type(f.annotation)) for n, f in models.Source.model_fields.items()
+             if n not in ("sha256",)]
+    cols.append(("source_sha256", pa.string()))
+    for n, f in models.Metadata.model_fields.items():
+        if n == "period":
+            cols += [("period_start", pa.int64()), ("period_end", pa.int64())]
+        else:
+            cols.append((n, _arrow_type(f.annotation)))
+    cols += [(f"n_{k}", pa.int64()) for k in (*RECORD_TABLES, "warnings")]
+    cols.append(("extractor_version", pa.string()))
+    return pa.schema(cols)
+
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "documents": _documents_schema(),
+    **{k: _record_schema(m) for k, m in RECORD_TABLES.items()},
+    "warnings": pa.schema([("policy_id", pa.string()), ("revision_id", pa.string()), ("code", pa.string()),
+                           ("message", pa.string()), ("span_start", pa.int64()), ("span_end", pa.int64())]),
+    "errors": _record_schema(models.ErrorRecord, ids=False),
+}
+
+
+def _flat(rec: dict, ids: dict) -> dict:
+    row = dict(ids)
+    for k, v in rec.items():
+        if k == "span":
+            row["span_start"], row["span_end"] = (v[0], v[1]) if v else (None, None)
+        else:
+            row[k] = v
+    return row
+
+
+def rows_of(doc: dict) -> dict[str, list[dict]]:
+    """One revision document as table rows."""
+    ids = {"policy_id": doc["policy_id"], "revision_id": doc["revision_id"]}
+    src, md = doc["source"], doc["metadata"]
+    period = md.get("period") or {}
+    drow = dict(ids, **{k: v for k, v in src.items() if k != "sha256"}, source_sha256=src["sha256"])
+    drow.update({k: v for k, v in md.items() if k != "period"})
+    drow["cited"] = [{"title": c["title"], "doc_number": c.get("doc_number")} for c in md.get("cited") or []]
+    drow["period_start"], drow["period_end"] = period.get("start"), period.get("end")
+    drow.update({f"n_{k}": len(doc.get(k) or []) for k in (*RECORD_TABLES, "warnings")})
+    drow["extractor_version"] = doc.get("extractor_version")
+    out = {"documents": [drow]}
+    for k in (*RECORD_TABLES, "warnings"):
+        out[k] = [_flat(r, ids) for r in doc.get(k) or []]
+    return out
+
+
+def write_tables(out: Path, docs: Iterable[dict], errors: Iterable[dict]) -> dict[str, int]:
+    """Rewrite DIR/tables/*.parquet from the given revisions and errors; returns row counts."""
+    rows: dict[str, list[dict]] = {k: [] for k in TABLES}
+    for doc in docs:
+        for k, rs in rows_of(doc).items():
+            rows[k].extend(rs)
+    rows["errors"] = list(errors)
+    counts = {}
+    for name in TABLES:
+        table = pa.Table.from_pylist(rows[name], schema=SCHEMAS[name])
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="zstd")
+        atomic_write(out / "tables" / f"{name}.parquet", sink.getvalue().to_pybytes())
+        counts[name] = table.num_rows
+    return counts
+
+
+def write_catalog(out: Path) -> Path:
+    """DIR/catalog.duckdb with one table per Parquet file; rebuilt only when the tables changed."""
+    import duckdb
+
+    tables_dir = out / "tables"
+    digest = hashlib.sha256()
+    for name in TABLES:
+        digest.update((tables_dir / f"{name}.parquet").read_bytes())
+    stamp = out / ".catalog.sha256"
+    target = out / "catalog.duckdb"
+    if target.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return target
+    fd, tmp = tempfile.mkstemp(prefix=".catalog.", suffix=".duckdb", dir=out)
+    os.close(fd)
+    os.unlink(tmp)
+    try:
+        con = duckdb.connect(tmp)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            for name in TABLES:
+                path = str(tables_dir / f"{name}.parquet").replace("'", "''")
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{path}')")
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+        Path(tmp + ".wal").unlink(missing_ok=True)
+    atomic_write(stamp, digest.hexdigest().encode())
+    return target
