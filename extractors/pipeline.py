@@ -7,7 +7,10 @@ from extractors import __version__
 from extractors.metadata import extract_metadata
 from extractors.normalize import Normalized, compact, normalize, revision_digest
 from extractors.structure import closing_start, extract_structure
-from extractors.units import extract_units
+from extractors.amounts import extract_amounts
+from extractors.numbers import find_quantities
+from extractors.targets import extract_targets
+from extractors.units import extract_units, measure_index
 
 
 
@@ -20,12 +23,27 @@ def policy_id(metadata: dict) -> str:
     return "pol-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
+def _goal_spans(sections: list[dict]) -> list[tuple[int, int]]:
+    """Original-text ranges of 目标 sections: from the heading to the next heading of the same or higher rank."""
+    out = []
+    for i, s in enumerate(sections):
+        if "目标" in s["title"] or "指标" in s["title"]:
+            end = next((n["span"][0] for n in sections[i + 1:] if n["level"] <= s["level"]), None)
+            out.append((s["span"][0], end if end is not None else 10**12))
+    return out
+
+
 def extract(text: str, *, portal: dict | None = None, norm: Normalized | None = None) -> dict:
     """Every extracted field of one document, spans into `text`."""
     norm = norm or normalize(text)
     body_end = closing_start(norm)
     metadata, warnings = extract_metadata(norm, portal=portal, body_end=body_end)
     sections, measures = extract_structure(norm, body_end=body_end)
+    in_measure = measure_index(measures)
+    quantities = find_quantities(norm.text)
+    targets, used = extract_targets(norm, quantities, in_measure=in_measure, goal_spans=_goal_spans(sections))
+    amounts, conditions, amount_warnings = extract_amounts(norm, quantities, used, in_measure=in_measure)
+    warnings.extend(amount_warnings)
     doc = {
         "policy_id": policy_id(metadata),
         "revision_id": revision_digest(norm),
@@ -33,10 +51,10 @@ def extract(text: str, *, portal: dict | None = None, norm: Normalized | None = 
         "metadata": metadata,
         "sections": sections,
         "measures": measures,
-        "targets": [],
-        "amounts": [],
+        "targets": targets,
+        "amounts": amounts,
         "units": extract_units(norm, measures, region=metadata.get("region")),
-        "conditions": [],
+        "conditions": conditions,
         "warnings": warnings,
         "extractor_version": __version__,
     }

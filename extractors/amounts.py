@@ -1,0 +1,189 @@
+"""Money and ratio figures that a policy grants, budgets or requires, with their conditions.
+
+role: budget when the clause speaks of the government's own outlay (出资, 总规模), threshold
+when the figure qualifies a beneficiary (…50万元以上 before the grant), else subsidy.
+bound: the bound word between the previous figure and this one (最高, 不超过, 最低); items of
+a 分别 list inherit the bound of the first item; a range is a floor and a cap.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from extractors import lexicon
+from extractors.clauses import CLAUSE_END, SENTENCE_END, Boundaries, find_any, words
+from extractors.conditions import distribute, find_condition
+from extractors.normalize import Normalized, compact
+from extractors.numbers import Quantity
+from schemas.errors import warning
+
+_A = words()["amounts"]
+_SAME = lexicon.compile_(_A["same_amount"])
+_NO_FIGURE = lexicon.compile_(_A["grant_without_figure"])
+_PER = sorted(_A["per"], key=lambda p: -len(p[0]))
+_BASIS_START = sorted(_A["basis_start"], key=len, reverse=True)
+_LIST_GLUE = frozenset("、和及与 \t")
+
+
+@dataclass
+class _Figure:
+    start: int
+    end: int
+    value_yuan: int | None = None
+    ratio: float | None = None
+    bound: str | None = None  # from a range
+
+
+def _figures(text: str, quantities: list[Quantity], used: set[int]) -> list[_Figure]:
+    out = []
+    for i, q in enumerate(quantities):
+        if i in used:
+            continue
+        if q.kind == "money":
+            if q.value_max is not None:
+                mid = q.start + max(q.text.find(sep) for sep in ("至", "-", "~", "到"))
+                out.append(_Figure(q.start, mid, value_yuan=round(q.value), bound="min"))
+                out.append(_Figure(mid + 1, q.end, value_yuan=round(q.value_max), bound="max"))
+            else:
+                out.append(_Figure(q.start, q.end, value_yuan=round(q.value)))
+        elif q.kind == "percent" and q.value_max is None:
+            out.append(_Figure(q.start, q.end, ratio=q.value / 100))
+        elif q.kind == "ratio":
+            out.append(_Figure(q.start, q.end, ratio=q.value))
+    for m in _SAME.finditer(text):
+        out.append(_Figure(m.start(), m.end(), ratio=1.0))
+    return sorted(out, key=lambda f: f.start)
+
+
+def _per(text: str) -> list[str]:
+    found, taken = [], []
+    for word, kind in _PER:
+        i = text.find(word)
+        if i >= 0 and not any(a <= i < b for a, b in taken):
+            taken.append((i, i + len(word)))
+            if kind not in found:
+                found.append(kind)
+    order = ["once", "project", "entity", "person", "year"]
+    return sorted(found, key=order.index)
+
+
+def _basis(text: str) -> str | None:
+    """What a ratio is of: the phrase between the last basis-start word and the figure."""
+    s = text.rstrip(" \t的")
+    hit = find_any(s, [w for w in _BASIS_START if w != "的"])
+    if hit is None:
+        return None
+    b = compact(s[hit[0] + len(hit[1]):]).strip("的,，")
+    for w in ("给予", "按照", "按"):
+        if w in b:
+            b = b[:b.index(w)]
+    return b or None
+
+
+def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int], *, in_measure
+                    ) -> tuple[list[dict], list[dict], list[dict]]:
+    """Amount records, condition records and warnings (grants without a figure)."""
+    t = norm.text
+    sentences = Boundaries(t, SENTENCE_END)
+    clauses = Boundaries(t, CLAUSE_END)
+    figures = _figures(t, quantities, used)
+    amounts: list[dict] = []
+    conditions: dict[tuple, dict] = {}
+    prev_end_in_sentence: dict[int, int] = {}
+    list_bound: dict[int, str] = {}
+    for fi, f in enumerate(figures):
+        s_start, s_end = sentences.around(f.start, f.end)
+        c_start, c_end = clauses.around(f.start, f.end)
+        clause = t[c_start:c_end]
+        sentence = t[s_start:s_end]
+        window_start = max(c_start, prev_end_in_sentence.get(s_start, s_start))
+        window = t[window_start:f.start]
+        prev_end_in_sentence[s_start] = f.end
+        after = t[f.end:c_end]
+        is_ratio = f.ratio is not None
+        # a percent that is a selection share or a rate, not a grant
+        if is_ratio and not any(w in clause for w in _A["subsidy_cues"] + _A["budget_cues"]):
+            continue
+        threshold = next((b for w, b in _A["threshold_after"] if after.lstrip().startswith(w)), None)
+        grant_after = any(w in t[f.end:s_end] for w in ("给予", "补助", "奖励", "奖补", "支持"))
+        if any(w in clause for w in _A["budget_cues"]) and "给予" not in clause:
+            role = "budget"
+        elif threshold and grant_after and not is_ratio:
+            role = "threshold"
+        elif any(w in sentence for w in _A["subsidy_cues"]):
+            role = "subsidy"
+        else:
+            continue
+        bound = f.bound
+        if bound is None:
+            if find_any(window, _A["max_words"]):
+                bound = "max"
+            elif find_any(window, _A["min_words"]):
+                bound = "min"
+            elif role == "threshold":
+                bound = threshold
+            elif after.lstrip().startswith(("以内", "封顶")):
+                bound = "max"
+        in_list = fi > 0 and figures[fi - 1].end <= f.start and set(t[figures[fi - 1].end:f.start]) <= _LIST_GLUE
+        distributive = _A["distribute"] in t[s_start:f.start]
+        if bound is None and in_list and distributive:
+            bound = list_bound.get(s_start)
+        bound = bound or "exact"
+        if not in_list:
+            list_bound[s_start] = bound
+        per_text = t[c_start:f.start]
+        per = _per(per_text)
+        if not per:
+            prev = clauses.previous(c_start)
+            if prev and prev[0] >= s_start and not any(p.start >= prev[0] and p.end <= prev[1] for p in figures):
+                per = _per(t[prev[0]:prev[1]])
+        span_start = f.start
+        hit = find_any(window, _A["max_words"] + _A["min_words"])
+        if hit and bound in ("max", "min"):
+            span_start = window_start + hit[0]
+        span_end = f.end
+        if threshold and role == "threshold":
+            span_end = f.end + (len(after) - len(after.lstrip())) + len(next(w for w, _ in _A["threshold_after"]
+                                                                              if after.lstrip().startswith(w)))
+        span = norm.span(span_start, span_end)
+        rec = {"id": f"a{len(amounts) + 1}", "span": span, "measure_id": in_measure(span[0]), "role": role,
+               "bound": bound, "value_yuan": f.value_yuan, "ratio": f.ratio,
+               "basis": _basis(t[c_start if not is_ratio else s_start:f.start]) if is_ratio else None,
+               "per": per, "condition_id": None, "_cond": None, "_at": f.start}
+        if role != "threshold":
+            rec["_cond"] = find_condition(t, s_start, f.start)
+        amounts.append(rec)
+
+    _attach_conditions(norm, amounts, conditions, in_measure)
+    warnings = [warning("W002", span=norm.span(*m.span()), phrase=compact(norm.original_text(*m.span())))
+                for m in _NO_FIGURE.finditer(t)]
+    for a in amounts:
+        a.pop("_cond", None)
+        a.pop("_at", None)
+    return amounts, list(conditions.values()), warnings
+
+
+def _attach_conditions(norm: Normalized, amounts: list[dict], conditions: dict, in_measure) -> None:
+    """One condition record per distinct clause; 分别 lists get one per item."""
+    t = norm.text
+    groups: dict[tuple[int, int], list[dict]] = {}
+    for a in amounts:
+        if a["_cond"]:
+            groups.setdefault(a["_cond"], []).append(a)
+    for (a0, b0), members in groups.items():
+        base = compact(norm.original_text(a0, b0))
+        distributive = [m for m in members if _A["distribute"] in t[b0:m["_at"]]]
+        texts = None
+        if len(distributive) >= 2:
+            texts = distribute(base, len(distributive))
+        for m in members:
+            text = base
+            if texts and m in distributive:
+                text = texts[distributive.index(m)]
+            key = (a0, b0, text)
+            if key not in conditions:
+                span = norm.span(a0, b0)
+                conditions[key] = {"id": f"c{len(conditions) + 1}", "span": span, "measure_id": in_measure(span[0]),
+                                   "text": text, "amount_ids": []}
+            conditions[key]["amount_ids"].append(m["id"])
+            m["condition_id"] = conditions[key]["id"]
+

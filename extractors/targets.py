@@ -1,0 +1,123 @@
+"""Quantitative goals: 到2027年，全市科技型中小企业达到10000家以上 -> year, indicator, scope, value, unit, comparator.
+
+A figure is a target when its sentence sets a horizon year (inherited by every clause after
+it) or it sits in a 目标 section with a comparator; grant, quota and rate clauses are not
+targets. The indicator is the noun phrase before the comparator (or after the figure when
+nothing precedes it), without scope words and leading verbs.
+"""
+from __future__ import annotations
+
+from extractors import lexicon
+from extractors.clauses import SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
+from extractors.normalize import Normalized, compact
+from extractors.numbers import Quantity
+
+_T = words()["targets"]
+_HORIZON = lexicon.compile_(_T["horizon"])
+_BEFORE = sorted(_T["comparators_before"], key=lambda p: -len(p[0]))
+_AFTER = sorted(_T["comparators_after"], key=lambda p: -len(p[0]))
+_NOT_TARGET = _T["not_target"]
+_SCOPES = sorted(_T["scope_words"], key=len, reverse=True)
+_VERBS = sorted(_T["lead_verbs"], key=len, reverse=True)
+_GOAL_SECTION = ("目标", "指标")
+_STRIP = " \t,，、:：“”\"'()（）"
+
+
+def _strip_lead(s: str) -> str:
+    changed = True
+    while changed and s:
+        changed = False
+        s = s.strip(_STRIP)
+        for v in _VERBS:
+            if s.startswith(v) and len(s) > len(v):
+                s, changed = s[len(v):], True
+                break
+    return s.strip(_STRIP)
+
+
+def _scope(s: str) -> tuple[str | None, str]:
+    for w in _SCOPES:
+        if s.startswith(w):
+            return w, s[len(w):]
+    return None, s
+
+
+def _comparator_before(text: str) -> tuple[int, str, str] | None:
+    """The last comparator word in `text`: (position, word, symbol)."""
+    best = None
+    for word, sym in _BEFORE:
+        i = text.rfind(word)
+        if i >= 0 and (best is None or i > best[0] or (i == best[0] and len(word) > len(best[1]))):
+            best = (i, word, sym)
+    return best
+
+
+def _comparator_after(text: str) -> tuple[str, str] | None:
+    s = text.lstrip()
+    for word, sym in _AFTER:
+        if s.startswith(word):
+            return word, sym
+    return None
+
+
+def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
+                    goal_spans: list[tuple[int, int]] = ()) -> tuple[list[dict], set[int]]:
+    """Target records and the indices of the quantities they consumed."""
+    t = norm.text
+    sentences = Boundaries(t, SENTENCE_END)
+    clauses = Boundaries(t, TARGET_CLAUSE_END)
+    out: list[dict] = []
+    used: set[int] = set()
+    last_indicator: dict[int, str] = {}
+    for qi, q in enumerate(quantities):
+        if q.kind not in ("count", "money", "percent"):
+            continue
+        s_start, s_end = sentences.around(q.start, q.end)
+        head = t[s_start:q.start]
+        years = [m for m in _HORIZON.finditer(t, s_start, q.start)]
+        year = int(years[-1].group("y1") or years[-1].group("y2")) if years else None
+        c_start, c_end = clauses.around(q.start, q.end)
+        clause = t[c_start:c_end]
+        if any(w in clause for w in _NOT_TARGET):
+            continue
+        before = t[c_start:q.start]
+        after_cmp = _comparator_after(t[q.end:c_end])
+        tail_start = q.end
+        if after_cmp:
+            tail_start = t.index(after_cmp[0], q.end) + len(after_cmp[0])
+        tail = t[tail_start:c_end]
+        cmp_before = _comparator_before(before)
+        in_goal = any(a <= norm.pos(q.start) < b for a, b in goal_spans)
+        if year is None and not (in_goal and (cmp_before or after_cmp)):
+            continue
+        if years and years[-1].end() > c_start and years[-1].start() >= c_start:
+            before = t[years[-1].end():q.start]
+            c_start = years[-1].end()
+        bare = not cmp_before and not after_cmp
+        if bare and compact(tail) and not compact(tail).startswith("的"):
+            continue  # "15个副省级城市": a figure inside a phrase, not a goal
+        symbol = after_cmp[1] if after_cmp and not cmp_before else (cmp_before[2] if cmp_before else "=")
+        if cmp_before and after_cmp and cmp_before[2] in (">=", ">") and after_cmp[1] == ">=":
+            symbol = cmp_before[2] if cmp_before[2] == ">" else ">="
+        lead = before[:cmp_before[0]] if cmp_before else before
+        scope, rest = _scope(compact(lead).strip(_STRIP))
+        indicator = _strip_lead(rest)
+        span_start = c_start + (len(before) - len(before.lstrip(" \t,，")))
+        span_end = tail_start
+        if not indicator:
+            indicator = _strip_lead(compact(tail).lstrip("的"))
+            span_end = c_end
+        if not indicator:
+            continue
+        prev = last_indicator.get(s_start)
+        if scope is None and prev and indicator != prev and indicator.endswith(prev) and len(indicator) > len(prev):
+            scope, indicator = indicator[:-len(prev)], prev
+        last_indicator[s_start] = indicator
+        aspirational = any(w in head for w in _T["aspirational"])
+        value, unit = q.value, ("元" if q.kind == "money" else "%" if q.kind == "percent" else q.unit)
+        span = norm.span(span_start, span_end)
+        used.add(qi)
+        out.append({"id": f"t{len(out) + 1}", "span": span, "measure_id": in_measure(span[0]), "year": year,
+                    "indicator": indicator, "scope": scope, "value": value, "value_max": q.value_max, "unit": unit,
+                    "comparator": symbol, "aspirational": aspirational})
+    return out, used
