@@ -22,6 +22,15 @@ _NO_FIGURE = lexicon.compile_(_A["grant_without_figure"])
 _PER = sorted(_A["per"], key=lambda p: -len(p[0]))
 _BASIS_START = sorted(_A["basis_start"], key=len, reverse=True)
 _LIST_GLUE = frozenset("、和及与 \t")
+_MAX = lexicon.compile_(_A["max_pattern"])
+_MIN = lexicon.compile_(_A["min_pattern"])
+
+
+def _last(pattern, text: str):
+    m = None
+    for m in pattern.finditer(text):
+        pass
+    return m
 
 
 @dataclass
@@ -115,9 +124,9 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
             continue
         bound = f.bound
         if bound is None:
-            if find_any(window, _A["max_words"]):
+            if _last(_MAX, window):
                 bound = "max"
-            elif find_any(window, _A["min_words"]):
+            elif _last(_MIN, window):
                 bound = "min"
             elif role == "threshold":
                 bound = threshold
@@ -137,9 +146,9 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
             if prev and prev[0] >= s_start and not any(p.start >= prev[0] and p.end <= prev[1] for p in figures):
                 per = _per(t[prev[0]:prev[1]])
         span_start = f.start
-        hit = find_any(window, _A["max_words"] + _A["min_words"])
-        if hit and bound in ("max", "min"):
-            span_start = window_start + hit[0]
+        hit = _last(_MAX if bound == "max" else _MIN, window) if bound in ("max", "min") else None
+        if hit:
+            span_start = window_start + hit.start()
         span_end = f.end
         if threshold and role == "threshold":
             span_end = f.end + (len(after) - len(after.lstrip())) + len(next(w for w, _ in _A["threshold_after"]
@@ -149,8 +158,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                "bound": bound, "value_yuan": f.value_yuan, "ratio": f.ratio,
                "basis": _basis(t[c_start if not is_ratio else s_start:f.start]) if is_ratio else None,
                "per": per, "condition_id": None, "_cond": None, "_at": f.start}
-        if role != "threshold":
-            rec["_cond"] = find_condition(t, s_start, f.start)
+        if role == "subsidy":
+            rec["_cond"] = find_condition(t, s_start, c_start, f.start, clauses.previous(c_start))
         amounts.append(rec)
 
     _attach_conditions(norm, amounts, conditions, in_measure)

@@ -1,4 +1,11 @@
-"""Who qualifies for an amount: the 对…的 clause, or the merit words (根据…择优) before the grant.
+"""Who qualifies for an amount, found in this order of precedence:
+
+1. a subject before 给予 in the figure's own clause (其它规上企业一次性给予…);
+2. the 对… clause of the sentence (对首次通过认定的企业，给予…), up to the comma where the grant starts;
+3. merit words before the grant (根据绩效评价结果，择优);
+4. the object of a batch verb earlier in the sentence (每年支持一批X，每个项目…);
+5. a sentence that opens with 支持/鼓励 X, up to the comma where the grant starts;
+6. the clause just before the grant clause (经科技部批准…注册成立的，每家给予…).
 
 Distributive grants (对国家级、省级、市级X，分别给予A、B、C) get one condition per item,
 rebuilt by putting each listed grade in place of the list.
@@ -10,22 +17,60 @@ from extractors.clauses import words
 
 _A = words()["amounts"]
 _MERIT = lexicon.compile_(_A["condition_merit"])
+_BATCH = lexicon.compile_(_A["batch"])
 _GRANT_STARTS = sorted(_A["grant_starts"], key=len, reverse=True)
+_GIVERS = sorted(_A["givers"], key=len, reverse=True)
+_NOT_SUBJECT = sorted(_A["not_subject"] + [w for w, _ in _A["per"]], key=len, reverse=True)
+_LEAD = sorted(_A["lead_verbs"], key=len, reverse=True)
+_OPENERS = sorted(_A["sentence_openers"], key=len, reverse=True)
 _GRADES = sorted(_A["grade_words"], key=len, reverse=True)
 _LIST_SEP = lexicon.compile_(r"[、]|和|及|与|或")
 _TRIM = " \t,，:：;；"
 
 
-def _ends_condition(text: str, i: int) -> bool:
-    """Whether the comma at text[i] closes a 对… clause: a grant phrase starts right after it."""
-    rest = text[i + 1:].lstrip()
-    return any(rest.startswith(w) for w in _GRANT_STARTS)
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a] in _TRIM:
+        a += 1
+    while b > a and text[b - 1] in _TRIM:
+        b -= 1
+    return a, b
 
 
-def find_condition(text: str, sentence_start: int, figure_start: int) -> tuple[int, int] | None:
-    """Normalized span of the qualifying clause for a figure, searched back to the sentence start."""
+def _strip_words(text: str, a: int, b: int, options: list[str]) -> int:
+    changed = True
+    while changed:
+        changed = False
+        for w in options:
+            if text.startswith(w, a) and a + len(w) <= b:
+                a += len(w)
+                changed = True
+                break
+    return a
+
+
+def _own_subject(text: str, clause_start: int, figure_start: int) -> tuple[int, int] | None:
+    g = text.find("给予", clause_start, figure_start)
+    if g < 0:
+        return None
+    a, b = _trim(text, clause_start, g)
+    if text.startswith(_A["condition_open"], a) or any(text.startswith(w, a) for w in ("按照", "按", "根据", "依据")):
+        return None
+    a = _strip_words(text, a, b, _NOT_SUBJECT + _GIVERS)
+    b2 = b
+    for w in _NOT_SUBJECT:
+        if text.endswith(w, a, b2):
+            b2 -= len(w)
+    a, b = _trim(text, a, b2)
+    if b - a < 2 or any(text.startswith(w, a) and b - a <= len(w) for w in _GIVERS):
+        return None
+    return a, b
+
+
+def _dui_clause(text: str, sentence_start: int, figure_start: int, *, openers: bool = False
+                ) -> tuple[int, int] | None:
+    """The 对… clause (or, with `openers`, a 支持…/鼓励… sentence opening) before the grant."""
     window = text[sentence_start:figure_start]
-    k = window.rfind(_A["condition_open"])
+    k = -1 if openers else window.rfind(_A["condition_open"])
     while k >= 0:
         prev = window[k - 1] if k > 0 else ""
         if not prev or prev in ",，;；:：。 \t\n)）" or prev in "而并且但":
@@ -33,25 +78,55 @@ def find_condition(text: str, sentence_start: int, figure_start: int) -> tuple[i
         k = window.rfind(_A["condition_open"], 0, k)
     if k >= 0:
         a = sentence_start + k + 1
-        end = figure_start
-        for i in range(a, figure_start):
-            if text[i] in ",，" and _ends_condition(text, i):
-                end = i
-                break
-        else:
-            for w in ("给予", "予以", "择优"):
-                j = text.find(w, a, figure_start)
-                if j > a:
-                    end = min(end, j)
-        while end > a and text[end - 1] in _TRIM:
-            end -= 1
-        if end - a >= 2:
-            return a, end
+    elif not openers:
+        return None
+    else:
+        lead = window.lstrip()
+        opener = next((w for w in _OPENERS if lead.startswith(w)), None)
+        if opener is None:
+            return None
+        a = sentence_start + len(window) - len(lead) + len(opener)
+    end = figure_start
+    for i in range(a, figure_start):
+        if text[i] in ",，" and any(text[i + 1:].lstrip().startswith(w) for w in _GRANT_STARTS):
+            end = i
+            break
+    else:
+        for w in ("给予", "予以", "择优"):
+            j = text.find(w, a, figure_start)
+            if j > a:
+                end = min(end, j)
+    a, b = _trim(text, a, end)
+    return (a, b) if b - a >= 2 else None
+
+
+def find_condition(text: str, sentence_start: int, clause_start: int, figure_start: int,
+                   previous_clause: tuple[int, int] | None) -> tuple[int, int] | None:
+    """Normalized span of the qualifying words for a figure (see the module docstring for the order)."""
+    found = _own_subject(text, clause_start, figure_start) or _dui_clause(text, sentence_start, figure_start)
+    if found:
+        return found
     m = None
     for m in _MERIT.finditer(text, sentence_start, figure_start):
         pass
     if m:
         return m.start(), m.end()
+    batch = None
+    for batch in _BATCH.finditer(text, sentence_start, figure_start):
+        pass
+    if batch:
+        end = next((i for i in range(batch.end(), figure_start) if text[i] in ",，;；"), figure_start)
+        a, b = _trim(text, batch.end(), end)
+        if b - a >= 2:
+            return a, b
+    found = _dui_clause(text, sentence_start, figure_start, openers=True)
+    if found:
+        return found
+    if previous_clause and previous_clause[0] >= sentence_start:
+        a, b = _trim(text, *previous_clause)
+        a = _strip_words(text, a, b, _LEAD)
+        if b - a >= 2 and not any(text.startswith(w, a) for w in ("按照", "按")):
+            return a, b
     return None
 
 
@@ -59,7 +134,6 @@ def distribute(condition: str, n: int) -> list[str] | None:
     """Per-item conditions for an n-item 分别 list, or None when the condition does not enumerate n items."""
     if n < 2:
         return None
-    # a run of n grade words joined by list separators: replace the run by each grade
     i = 0
     while i < len(condition):
         run, j = [], i
@@ -76,12 +150,10 @@ def distribute(condition: str, n: int) -> list[str] | None:
         if len(run) == n:
             return [condition[:i] + g + condition[j:] for g in run]
         i += 1
-    # "新备案的国家级科技企业孵化器、众创空间": the prefix up to the first item is shared
-    parts = condition.split("、")
-    if len(parts) == n and all("的" not in p and len(p) <= 12 for p in parts[1:]):
+    parts = [p for p in _LIST_SEP.split(condition)]
+    if len(parts) == n and all("的" not in p and len(p) <= 14 for p in parts[1:]):
         first = parts[0]
         cut = max(first.rfind("的") + 1, max((first.rfind(g) + len(g) for g in _GRADES if g in first), default=0))
-        if 0 < cut < len(first):
-            prefix = first[:cut]
-            return [first] + [prefix + p for p in parts[1:]]
+        prefix = first[:cut] if 0 < cut < len(first) else ""
+        return [first] + [prefix + p for p in parts[1:]]
     return None
