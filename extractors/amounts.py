@@ -19,7 +19,11 @@ from schemas.errors import warning
 _A = words()["amounts"]
 _SAME = lexicon.compile_(_A["same_amount"])
 _NO_FIGURE = lexicon.compile_(_A["grant_without_figure"])
-_PER = sorted(_A["per"], key=lambda p: -len(p[0]))
+_PER = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per"]]
+_PER_ORDER = ["once", "project", "entity", "person", "year"]
+_THRESHOLD_MIN = lexicon.compile_(_A["threshold_min_before"])
+_THRESHOLD_MAX = lexicon.compile_(_A["threshold_max_before"])
+_BASIS_TAIL = lexicon.compile_(_A["basis_tail"])
 _BASIS_START = sorted(_A["basis_start"], key=len, reverse=True)
 _LIST_GLUE = frozenset("、和及与 \t")
 _MAX = lexicon.compile_(_A["max_pattern"])
@@ -64,15 +68,7 @@ def _figures(text: str, quantities: list[Quantity], used: set[int]) -> list[_Fig
 
 
 def _per(text: str) -> list[str]:
-    found, taken = [], []
-    for word, kind in _PER:
-        i = text.find(word)
-        if i >= 0 and not any(a <= i < b for a, b in taken):
-            taken.append((i, i + len(word)))
-            if kind not in found:
-                found.append(kind)
-    order = ["once", "project", "entity", "person", "year"]
-    return sorted(found, key=order.index)
+    return [kind for pattern, kind in _PER if pattern.search(text)]
 
 
 def _basis(text: str) -> str | None:
@@ -81,7 +77,7 @@ def _basis(text: str) -> str | None:
     hit = find_any(s, [w for w in _BASIS_START if w != "的"])
     if hit is None:
         return None
-    b = compact(s[hit[0] + len(hit[1]):]).strip("的,，")
+    b = _BASIS_TAIL.sub("", compact(s[hit[0] + len(hit[1]):])).strip("的,，")
     for w in ("给予", "按照", "按"):
         if w in b:
             b = b[:b.index(w)]
@@ -109,15 +105,21 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         prev_end_in_sentence[s_start] = f.end
         after = t[f.end:c_end]
         is_ratio = f.ratio is not None
-        # a percent that is a selection share or a rate, not a grant
-        if is_ratio and not any(w in clause for w in _A["subsidy_cues"] + _A["budget_cues"]):
-            continue
         threshold = next((b for w, b in _A["threshold_after"] if after.lstrip().startswith(w)), None)
+        granted = any(w in clause for w in _A["subsidy_cues"] + _A["budget_cues"])
+        eligibility = None
+        if not any(w in sentence for w in _A["subsidy_cues"] + _A["budget_cues"]) and not _last(_MAX, window):
+            eligibility = "min" if _last(_THRESHOLD_MIN, window) else "max" if _last(_THRESHOLD_MAX, window) else None
+        # a percent that is a selection share or a rate, not a grant
+        if is_ratio and not granted and not eligibility:
+            continue
         grant_after = any(w in t[f.end:s_end] for w in ("给予", "补助", "奖励", "奖补", "支持"))
         if any(w in clause for w in _A["budget_cues"]) and "给予" not in clause:
             role = "budget"
         elif threshold and grant_after and not is_ratio:
             role = "threshold"
+        elif eligibility:
+            role, threshold = "threshold", eligibility
         elif any(w in sentence for w in _A["subsidy_cues"]):
             role = "subsidy"
         else:
@@ -150,13 +152,13 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         if hit:
             span_start = window_start + hit.start()
         span_end = f.end
-        if threshold and role == "threshold":
+        if threshold and role == "threshold" and any(after.lstrip().startswith(w) for w, _ in _A["threshold_after"]):
             span_end = f.end + (len(after) - len(after.lstrip())) + len(next(w for w, _ in _A["threshold_after"]
                                                                               if after.lstrip().startswith(w)))
         span = norm.span(span_start, span_end)
         rec = {"id": f"a{len(amounts) + 1}", "span": span, "measure_id": in_measure(span[0]), "role": role,
                "bound": bound, "value_yuan": f.value_yuan, "ratio": f.ratio,
-               "basis": _basis(t[c_start if not is_ratio else s_start:f.start]) if is_ratio else None,
+               "basis": _basis(t[s_start:f.start]) if is_ratio else None,
                "per": per, "condition_id": None, "_cond": None, "_at": f.start}
         if role == "subsidy":
             rec["_cond"] = find_condition(t, s_start, c_start, f.start, clauses.previous(c_start))

@@ -15,6 +15,7 @@ def words() -> dict:
 
 _C = words()["clauses"]
 SENTENCE_END = frozenset(_C["sentence_end"])
+PERIOD_END = frozenset(_C["period_end"])
 CLAUSE_END = frozenset(_C["clause_end"])
 TARGET_CLAUSE_END = frozenset(_C["target_clause_end"])
 

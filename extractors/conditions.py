@@ -20,7 +20,9 @@ _MERIT = lexicon.compile_(_A["condition_merit"])
 _BATCH = lexicon.compile_(_A["batch"])
 _GRANT_STARTS = sorted(_A["grant_starts"], key=len, reverse=True)
 _GIVERS = sorted(_A["givers"], key=len, reverse=True)
-_NOT_SUBJECT = sorted(_A["not_subject"] + [w for w, _ in _A["per"]], key=len, reverse=True)
+_NOT_SUBJECT_START = tuple(_A["not_subject_start"])
+_NOT_SUBJECT = sorted(_A["not_subject"], key=len, reverse=True)
+_PER_LEAD = lexicon.compile_("|".join(f"(?:{p})" for p, _ in _A["per"]))
 _LEAD = sorted(_A["lead_verbs"], key=len, reverse=True)
 _OPENERS = sorted(_A["sentence_openers"], key=len, reverse=True)
 _GRADES = sorted(_A["grade_words"], key=len, reverse=True)
@@ -36,7 +38,8 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _strip_words(text: str, a: int, b: int, options: list[str]) -> int:
+def _strip_words(text: str, a: int, b: int, options: list[str], *, per: bool = False) -> int:
+    """Skip leading words (and, with `per`, per-phrases such as 每家, 单个项目) in text[a:b]."""
     changed = True
     while changed:
         changed = False
@@ -45,6 +48,9 @@ def _strip_words(text: str, a: int, b: int, options: list[str]) -> int:
                 a += len(w)
                 changed = True
                 break
+        m = _PER_LEAD.match(text, a, b) if per and not changed else None
+        if m and m.end() > a:
+            a, changed = m.end(), True
     return a
 
 
@@ -55,13 +61,14 @@ def _own_subject(text: str, clause_start: int, figure_start: int) -> tuple[int, 
     a, b = _trim(text, clause_start, g)
     if text.startswith(_A["condition_open"], a) or any(text.startswith(w, a) for w in ("按照", "按", "根据", "依据")):
         return None
-    a = _strip_words(text, a, b, _NOT_SUBJECT + _GIVERS)
+    a = _strip_words(text, a, b, _NOT_SUBJECT + _GIVERS, per=True)
     b2 = b
     for w in _NOT_SUBJECT:
         if text.endswith(w, a, b2):
             b2 -= len(w)
     a, b = _trim(text, a, b2)
-    if b - a < 2 or any(text.startswith(w, a) and b - a <= len(w) for w in _GIVERS):
+    if b - a < 2 or text.startswith(_NOT_SUBJECT_START, a) or any(
+            text.startswith(w, a) and b - a <= len(w) for w in _GIVERS):
         return None
     return a, b
 
@@ -91,11 +98,10 @@ def _dui_clause(text: str, sentence_start: int, figure_start: int, *, openers: b
         if text[i] in ",，" and any(text[i + 1:].lstrip().startswith(w) for w in _GRANT_STARTS):
             end = i
             break
-    else:
-        for w in ("给予", "予以", "择优"):
-            j = text.find(w, a, figure_start)
-            if j > a:
-                end = min(end, j)
+    for w in ("给予", "予以", "择优", "按照", "按其"):
+        j = text.find(w, a, end)
+        if j > a:
+            end = j
     a, b = _trim(text, a, end)
     return (a, b) if b - a >= 2 else None
 

@@ -30,9 +30,7 @@ _CITE_NOT_BEFORE = lexicon.compile_(_M["cite_not_before"])
 _ISSUER = r"(?:%s)%s" % (_M["region"], _M["issuer_suffix"])
 _LEADING_ISSUER = lexicon.compile_(r"^(?P<issuer>%s(?:[、和与]%s)*)(?:[ \t]+|(?=关于))" % (_ISSUER, _ISSUER))
 _REGION_PREFIX = lexicon.compile_(r"^%s" % _M["region"])
-_TITLE_END = lexicon.compile_(
-    r"(?:方案|意见|办法|措施|通知|计划|规划|细则|规定|决定|指引|指南|纲要|条例|政策|实施方案|公告|通告|批复|函)"
-    r"(?:[(（][^()（）]{0,20}[)）])?$")
+_TITLE_END = lexicon.TITLE_END
 _CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0}
 
 
@@ -149,6 +147,25 @@ def _title_and_issuer(norm: Normalized, header: list[Line]) -> tuple[str | None,
     return compact(raw) or None, issuer, draft
 
 
+def _org_names(norm: Normalized, line: Line) -> list[str]:
+    """Issuer names on a signature line; joint issuers may share one line separated by spaces."""
+    parts = [compact(p) for p in lexicon.compile_(r"[ \t]{2,}|[、,，]").split(norm.original_text(line.start, line.end))]
+    parts = [p for p in parts if p]
+    return parts if len(parts) > 1 and all(is_org_line(p) for p in parts) else [compact(line.text)]
+
+
+def _signature_block(norm: Normalized, body_end: int) -> list[Line]:
+    """An issuer line followed by a date line inside the text (a notice signed before its attachment)."""
+    body = lines(norm, 0, body_end)
+    for i, line in enumerate(body[1:], 1):
+        if is_date_line(line.text) and is_org_line(body[i - 1].text):
+            j = i - 1
+            while j > 0 and is_org_line(body[j - 1].text):
+                j -= 1
+            return body[j:i + 1]
+    return []
+
+
 def _period(title: str | None, text: str) -> dict | None:
     if title:
         m = _PERIOD_TITLE.search(title) or _PERIOD_PLAIN.search(title)
@@ -158,13 +175,14 @@ def _period(title: str | None, text: str) -> dict | None:
                 return {"start": a, "end": b}
     start = _VALID_FROM.search(text)
     until = _VALID_UNTIL.search(text)
-    if start and until:
-        return {"start": int(start.group("y")), "end": int(until.group("y"))}
+    a = _cn_int(start.group("y")) if start else None
+    if a and until and _cn_int(until.group("y")):
+        return {"start": a, "end": _cn_int(until.group("y"))}
     years = _VALID_YEARS.search(text)
-    if start and years:
+    if a and years:
         n = _cn_int(years.group("n"))
         if n:
-            return {"start": int(start.group("y")), "end": int(start.group("y")) + n - 1}
+            return {"start": a, "end": a + n - 1}
     return None
 
 
@@ -219,7 +237,9 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: 
     doc_number = doc_number or (compact(portal["发文字号"]) if portal.get("发文字号") else None)
 
     closing = lines(norm, body_end)
-    closing_orgs = [compact(l.text) for l in closing if is_org_line(l.text)]
+    if not any(is_date_line(l.text) for l in closing):
+        closing = _signature_block(norm, body_end) or closing
+    closing_orgs = [o for l in closing if is_org_line(l.text) for o in _org_names(norm, l)]
     closing_dates = [parse_date(l.text) for l in closing if is_date_line(l.text)]
     if issuer is None:
         issuer = "、".join(closing_orgs) or (compact(portal.get("发文机关") or portal.get("发文单位") or "") or None)

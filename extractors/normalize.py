@@ -85,7 +85,8 @@ def _join_points(t: str) -> list[tuple[int, int]]:
         indent = t[t.rfind("\n", a, b) + 1:b]
         if "  " in indent or "\t" in indent:
             continue
-        if next_line[:1] in "([（【<《" or _is_marker_start(next_line) or lexicon.SIGNATURE_LINE.match(next_line):
+        if next_line[:1] in "([（【<《" or _is_marker_start(next_line) or lexicon.SIGNATURE_LINE.match(next_line) \
+                or lexicon.DOC_NUMBER_LINE.match(next_line) or lexicon.TITLE_END.search(prev_line):
             continue
         body = _strip_marker(prev_line.lstrip())
         if not (any(c in body for c in lexicon.BODY_PUNCT) or len(body) >= 30):

@@ -58,7 +58,7 @@ def _build() -> regex.Pattern:
     fa = r"(?>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9])|[0-9]+(?:\.[0-9]+)?)"
     fa_before = r"(?<![0-9.A-Za-z+])"
     fa_after = rf"(?![0-9]|\.[0-9]|[ \t]*\+|(?!(?:{_alt(ascii_units)}))[A-Za-z])"
-    fc = rf"(?>[{cn_start}][{cn_all}]*)"
+    fc = rf"(?>[{cn_start}][{cn_all}]*(?:点[{''.join(_DIGITS)}]+[{''.join(_BIG)}]?)?)"
 
     def q(i: int) -> str:
         return (rf"(?P<q{i}>百分之{sp}(?P<p{i}>{fa}|{fc})"
@@ -136,10 +136,12 @@ def parse_number(s: str) -> float | None:
     if m:
         return _finite(float(m["a"].replace(",", "")) * _MULT.get(m["m"] or "", 1))
     whole, dot, frac = s.partition("点")
+    mult = _BIG.get(frac[-1:], 1) if dot else 1
+    frac = frac[:-1] if mult != 1 else frac
     n = _cn_int(whole)
     if n is None or (dot and not (frac and all(c in _DIGITS for c in frac))):
         return None
-    return _finite(n if not dot else float(f"{n}.{''.join(str(_DIGITS[c]) for c in frac)}"))
+    return _finite((n if not dot else float(f"{n}.{''.join(str(_DIGITS[c]) for c in frac)}")) * mult)
 
 
 def parse_ratio(s: str) -> float | None:
@@ -158,7 +160,7 @@ def _side(m: regex.Match, i: int):
         mw = g(f"m{i}")
         return float(a.replace(",", "")), _MULT[mw] if mw else 1, g(f"u{i}") or g(f"v{i}") or "", a, False
     c = g(f"c{i}")
-    return _cn_int(c), 1, g(f"t{i}") or "", c, True
+    return parse_number(c), 1, g(f"t{i}") or "", c, True
 
 
 def _unit_kind(unit: str, *figs: str) -> tuple[str, str]:

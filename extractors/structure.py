@@ -128,6 +128,8 @@ def extract_structure(norm: Normalized, *, body_start: int = 0, body_end: int | 
         rest = m.group("rest")
         if style["family"] == "article":
             heading = style["name"] != "article"
+        elif style["name"] == "table_row":
+            heading = False
         else:
             heading = _is_heading(rest)
             if heading and style["level"] >= 3:
@@ -145,7 +147,9 @@ def extract_structure(norm: Normalized, *, body_start: int = 0, body_end: int | 
             stack.append((rec, style))
             continue
         title = None
-        if style["name"] != "article" and _is_heading(rest):
+        if style["name"] == "table_row":
+            title = compact(rest.split(lexicon.patterns()["tables"]["cell_separator"])[0]) or None
+        elif style["name"] != "article" and _is_heading(rest):
             title = compact(norm.original_text(line.start + m.start("rest"), line.end))
         open_m = {"id": f"m{len(measures) + 1}", "_start": line.start, "_content": line.start + m.start("rest"),
                   "label": label, "title": title, "level": style["level"],

@@ -8,7 +8,7 @@ nothing precedes it), without scope words and leading verbs.
 from __future__ import annotations
 
 from extractors import lexicon
-from extractors.clauses import SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
+from extractors.clauses import PERIOD_END, SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
 from extractors.normalize import Normalized, compact
 from extractors.numbers import Quantity
 
@@ -21,6 +21,7 @@ _SCOPES = sorted(_T["scope_words"], key=len, reverse=True)
 _VERBS = sorted(_T["lead_verbs"], key=len, reverse=True)
 _GOAL_SECTION = ("目标", "指标")
 _STRIP = " \t,，、:：“”\"'()（）"
+_LINKING = sorted(_T["linking_verbs"], key=len, reverse=True)
 
 
 def _strip_lead(s: str) -> str:
@@ -43,13 +44,15 @@ def _scope(s: str) -> tuple[str | None, str]:
 
 
 def _comparator_before(text: str) -> tuple[int, str, str] | None:
-    """The last comparator word in `text`: (position, word, symbol)."""
+    """The comparator word ending last in `text` (the longer word when one contains another)."""
     best = None
     for word, sym in _BEFORE:
         i = text.rfind(word)
-        if i >= 0 and (best is None or i > best[0] or (i == best[0] and len(word) > len(best[1]))):
-            best = (i, word, sym)
-    return best
+        if i >= 0:
+            key = (i + len(word), len(word))
+            if best is None or key > best[0]:
+                best = (key, (i, word, sym))
+    return best[1] if best else None
 
 
 def _comparator_after(text: str) -> tuple[str, str] | None:
@@ -65,6 +68,7 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
     """Target records and the indices of the quantities they consumed."""
     t = norm.text
     sentences = Boundaries(t, SENTENCE_END)
+    periods = Boundaries(t, PERIOD_END)
     clauses = Boundaries(t, TARGET_CLAUSE_END)
     out: list[dict] = []
     used: set[int] = set()
@@ -74,7 +78,8 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
             continue
         s_start, s_end = sentences.around(q.start, q.end)
         head = t[s_start:q.start]
-        years = [m for m in _HORIZON.finditer(t, s_start, q.start)]
+        p_start, _ = periods.around(q.start, q.end)
+        years = [m for m in _HORIZON.finditer(t, p_start, q.start)]
         year = int(years[-1].group("y1") or years[-1].group("y2")) if years else None
         c_start, c_end = clauses.around(q.start, q.end)
         clause = t[c_start:c_end]
@@ -96,10 +101,16 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         bare = not cmp_before and not after_cmp
         if bare and compact(tail) and not compact(tail).startswith("的"):
             continue  # "15个副省级城市": a figure inside a phrase, not a goal
-        symbol = after_cmp[1] if after_cmp and not cmp_before else (cmp_before[2] if cmp_before else "=")
-        if cmp_before and after_cmp and cmp_before[2] in (">=", ">") and after_cmp[1] == ">=":
-            symbol = cmp_before[2] if cmp_before[2] == ">" else ">="
+        if after_cmp and (not cmp_before or after_cmp[1] in ("~", "<=") or cmp_before[2] == ">="):
+            symbol = after_cmp[1]
+        else:
+            symbol = cmp_before[2] if cmp_before else "="
         lead = before[:cmp_before[0]] if cmp_before else before
+        lead_c = compact(lead)
+        for v in _LINKING:
+            if lead_c.endswith(v) and len(lead_c) > len(v):
+                lead = lead_c[:-len(v)]
+                break
         scope, rest = _scope(compact(lead).strip(_STRIP))
         indicator = _strip_lead(rest)
         span_start = c_start + (len(before) - len(before.lstrip(" \t,，")))

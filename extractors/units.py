@@ -117,16 +117,37 @@ def measure_index(measures: list[dict]):
     return find
 
 
-def extract_units(norm: Normalized, measures: list[dict], *, region: str | None = None,
-                  table_cells: list[tuple[int, int]] | None = None) -> list[dict]:
-    """Unit records; `table_cells` are extra (start, end) normalized ranges holding 责任单位 cells."""
+def table_unit_cells(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the cells under a 责任单位 column of plain-text tables (序号｜事项｜…｜责任单位)."""
+    sep = lexicon.patterns()["tables"]["cell_separator"]
+    columns = lexicon.patterns()["tables"]["unit_columns"]
+    out, col, pos = [], None, 0
+    for line in text.split("\n"):
+        cells = line.split(sep)
+        if len(cells) >= 2:
+            names = [compact(c) for c in cells]
+            hit = next((i for i, c in enumerate(names) if c in columns), None)
+            if hit is not None:
+                col = hit
+            elif col is not None and col < len(cells):
+                start = pos + sum(len(c) + len(sep) for c in cells[:col])
+                out.append((start, start + len(cells[col])))
+        else:
+            col = None
+        pos += len(line) + 1
+    return out
+
+
+def extract_units(norm: Normalized, measures: list[dict], *, region: str | None = None) -> list[dict]:
+    """Unit records from marker lists and from 责任单位 table columns."""
     t = norm.text
+    table_cells = table_unit_cells(t) if "|" in t else []
     in_measure = measure_index(measures)
     found: list[tuple[str, int, int]] = []
     for m in _MARKER.finditer(t):
         end = _list_end(t, m.end())
         found += [(_ROLES[m.group("marker")], a, b) for a, b in _names(t, m.end(), end)]
-    for a, b in table_cells or []:
+    for a, b in table_cells:
         found += [("responsible", x, y) for x, y in _names(t, a, b)]
     out = []
     for role, a, b in sorted(found, key=lambda f: f[1]):

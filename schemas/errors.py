@@ -23,6 +23,7 @@ class Errors:
     E011 = "{path} is {size} bytes, over the limit of {limit} bytes (set --max-bytes to raise it)."
     E012 = "Gold file {path} is not valid: {cause}."
     E013 = "Another policyflow run holds the lock on {path}. Wait for it to finish or remove a stale lock."
+    E014 = "Cannot parse {path} as HTML: {cause}."
 
 
 class Warnings:

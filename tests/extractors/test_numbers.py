@@ -271,3 +271,13 @@ def test_numbers_property_spans(text):
             assert math.isfinite(q.value_max) and q.value_max >= q.value
         assert q.kind in {"money", "percent", "ratio", "count", "year", "number"}
         prev_end = q.end
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("研发投入强度达到百分之二点五", [("百分之二点五", 2.5, "%")]),
+    ("增长三点五亿元", [("三点五亿元", 350000000.0, "元")]),
+    ("给予一点五万元奖励", [("一点五万元", 15000.0, "元")]),
+    ("占比十二点三%", [("十二点三%", 12.3, "%")]),
+])
+def test_numbers_chinese_decimals(text, expected):
+    assert [(q.text, q.value, q.unit) for q in find_quantities(text)] == expected

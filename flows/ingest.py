@@ -1,0 +1,699 @@
+"""Read one source file (.txt, .html, .docx, .pdf) into decoded plain text.
+
+No Prefect and no extraction logic: this is the only place that touches raw bytes, so encoding
+detection and markup stripping live here. Bad input always ends in an `IngestError` with a code.
+"""
+from __future__ import annotations
+
+import codecs
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import re
+import stat
+import warnings as pywarnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import regex
+
+from schemas.errors import IngestError, warning
+
+FORMATS = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
+CELL_SEP = "｜"
+PORTAL_LABELS = ("索引号", "发文机关", "成文日期", "发文字号", "发布日期", "主题分类", "标题")
+
+
+@dataclass(frozen=True)
+class Ingested:
+    path: Path
+    filename: str
+    text: str
+    encoding: str | None
+    format: str
+    sha256: str
+    size_bytes: int
+    portal: dict[str, str]
+    warnings: list[dict]
+
+
+class _Undecodable(Exception):
+    """No decoding produced plausible text."""
+
+
+def read_document(path: Path, *, root: Path | None = None, max_bytes: int | None = None) -> Ingested:
+    """Read and decode one file; raise `IngestError` (never anything else) for bad input."""
+    path = Path(path)
+
+    def fail(code: str, **context) -> IngestError:
+        return IngestError(code, path=str(path), stage="ingest", **context)
+
+    try:
+        return _read(path, root, max_bytes, fail)
+    except IngestError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - contract: only IngestError leaves this module
+        raise fail("E009", cause=_describe(exc)) from exc
+
+
+def iter_sources(paths: list[Path]) -> list[Path]:
+    """Expand files and folders (recursively) into a sorted, de-duplicated list of candidate files.
+
+    Hidden files and folders (and Office '~$' lock files) inside folders are skipped, folder
+    symlinks are not followed; unknown suffixes stay in so `read_document` reports them.
+    """
+    found: dict[str, Path] = {}
+    for p in map(Path, paths):
+        if p.is_dir():
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                for name in filenames:
+                    if not name.startswith((".", "~$")):
+                        f = Path(dirpath) / name
+                        found.setdefault(os.path.abspath(f), f)
+        else:
+            found.setdefault(os.path.abspath(p), p)
+    return sorted(found.values())
+
+
+def _read(path: Path, root: Path | None, max_bytes: int | None, fail) -> Ingested:
+    if root is not None:
+        try:
+            target = path.resolve()
+            base = Path(root).resolve()
+        except (OSError, RuntimeError) as exc:
+            raise fail("E001", cause=_describe(exc)) from exc
+        if not target.is_relative_to(base) and Path(os.path.abspath(path)) != target:
+            raise fail("E008", target=str(target))
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise fail("E003", suffix=path.suffix)
+    try:
+        st = path.stat()
+    except (OSError, RuntimeError) as exc:
+        raise fail("E001", cause=_describe(exc)) from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise fail("E001", cause="not a regular file")
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise fail("E011", size=st.st_size, limit=max_bytes)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise fail("E001", cause=_describe(exc)) from exc
+    if max_bytes is not None and len(data) > max_bytes:
+        raise fail("E011", size=len(data), limit=max_bytes)
+    if not data:
+        raise fail("E007")
+
+    encoding, warns, portal = None, [], {}
+    if fmt == "docx":
+        text = _docx_text(data, fail)
+    elif fmt == "pdf":
+        text = _pdf_text(data, fail)
+    else:
+        try:
+            text, encoding, warns = (_decode_text if fmt == "text" else _decode_html)(data)
+        except _Undecodable:
+            raise fail("E002") from None
+        if fmt == "html" and text.strip():
+            text, portal = _html_text(text, warns, fail)
+    if not text.strip():
+        raise fail("E007")
+    return Ingested(path=path, filename=path.name, text=text, encoding=encoding, format=fmt,
+                    sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
+                    portal=portal, warnings=warns)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# --- encodings -------------------------------------------------------------------------------
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8", "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"))
+_GB_NAMES = {"gb2312", "gbk", "gb18030", "cp936", "ms936", "windows-936", "x-gbk", "euc-cn", "x-euc-cn",
+             "csgb2312", "gb-2312", "gb-2312-80", "gb2312-80", "csgbk", "chinese", "iso-ir-58"}
+_BAD_CHARS = regex.compile(r"[\p{Cc}\p{Cs}\p{Co}\p{Cn}--[\t\n\r\f\v]]", regex.V1)
+_TEXTISH = regex.compile(r"[\t\n\r\f\v\x20-\x7e\u00a0-\u00ff\u2000-\u206f\u2460-\u24ff"
+                         r"\u3000-\u303f\uff00-\uffef\p{Han}]")
+_CJKISH = regex.compile(r"[\u3000-\u303f\uff00-\uffef\p{Han}]")
+
+
+def _decode_text(data: bytes) -> tuple[str, str, list[dict]]:
+    """Decode bytes of unknown encoding: BOM, UTF-8, UTF-16 by pattern, GB18030, then detection.
+
+    Returns (text, encoding, warnings); raises `_Undecodable` when no candidate is plausible text.
+    """
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            text, warns = _decode_lenient(data[len(bom):], codec, name, mostly=codec == "utf-8")
+            if text is None or not _plausible(text):
+                raise _Undecodable
+            return text, name, warns
+    text, warns = _decode_lenient(data, "utf-8", "utf-8", mostly=True)
+    if text is not None and _plausible(text):
+        return text, "utf-8", warns
+    codec = _sniff_utf16(data)
+    if codec:
+        return data.decode(codec), "utf-16", []
+    text, warns = _decode_lenient(data, "gb18030", "gb18030")
+    if text is not None and _plausible(text):
+        return text, "gb18030", warns
+    return _detect(data)
+
+
+def _decode_html(data: bytes) -> tuple[str, str, list[dict]]:
+    """Decode an HTML page: BOM, then the declared charset, then the text chain.
+
+    A declaration is ignored when it fails strictly, and also when the bytes are valid non-ASCII
+    UTF-8 (templates often keep a stale gb2312 meta on UTF-8 pages; GB text is never valid UTF-8).
+    """
+    if not any(data.startswith(bom) for bom, _, _ in _BOMS):
+        declared = _declared_charset(data[:8192])
+        if declared and (data.isascii() or not _decodes(data, "utf-8")):
+            try:
+                text = data.decode(declared)
+            except UnicodeDecodeError:
+                pass
+            else:
+                if _plausible(text):
+                    return text, declared, []
+    return _decode_text(data)
+
+
+def _decode_lenient(data: bytes, codec: str, name: str, *, mostly: bool = False):
+    """Strict decode; a sequence cut at the very end (or, with `mostly`, a few bad bytes) is replaced + W005."""
+    try:
+        return data.decode(codec), []
+    except UnicodeDecodeError as exc:
+        truncated = exc.end == len(data) and _decodes(data[:exc.start], codec)
+    text = data.decode(codec, errors="replace")
+    if not truncated:
+        if not mostly:
+            return None, []
+        bad = text.count("\ufffd") - data.count("\ufffd".encode(codec))
+        good = sum(1 for ch in text if ch > "\x7f") - text.count("\ufffd")
+        if bad * 20 > good:
+            return None, []
+    return text, [warning("W005", encoding=name)]
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _plausible(text: str) -> bool:
+    """Text, not binary: few control, private-use or unassigned characters."""
+    if not text:
+        return True
+    return len(_BAD_CHARS.findall(text)) <= len(text) * 0.05
+
+
+def _sniff_utf16(data: bytes) -> str | None:
+    """UTF-16 without BOM: NULs mostly in the high bytes (ASCII chars), or text that is mostly CJK."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    for codec, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if not _plausible(text):
+            continue
+        textish = len(_TEXTISH.findall(text)) / len(text)
+        if high and high >= 2 * low and textish >= 0.9:
+            return codec
+        if textish >= 0.95 and len(_CJKISH.findall(text)) >= 0.5 * len(text):
+            return codec
+    return None
+
+
+def _detect(data: bytes) -> tuple[str, str, list[dict]]:
+    import charset_normalizer
+
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise _Undecodable
+    text = str(best)
+    if not text or not _plausible(text):
+        raise _Undecodable
+    name = _canonical(best.encoding) or best.encoding.lower().replace("_", "-")
+    return text, name, [warning("W001", encoding=name)]
+
+
+def _canonical(name: str) -> str | None:
+    """Codec name as reported: lowercase, GB family folded into gb18030; None if Python lacks it."""
+    n = name.strip().strip("'\"").lower().replace("_", "-")
+    if n in _GB_NAMES:
+        return "gb18030"
+    try:
+        n = codecs.lookup(n).name
+    except LookupError:
+        return None
+    return "gb18030" if n in _GB_NAMES else n
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([a-z0-9_.:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([a-z0-9_.:-]+)""", re.I)
+
+
+def _declared_charset(head: bytes) -> str | None:
+    m = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
+    if not m:
+        return None
+    name = _canonical(m.group(1).decode("ascii"))
+    if name is None or name.startswith(("utf-16", "utf-32")):
+        return None
+    return name
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+_HARD_DROP = ("script", "style", "noscript", "template", "iframe", "frame", "object", "embed", "svg",
+              "canvas", "head", "title", "select", "textarea", "button", "map", "audio", "video")
+_NOISE_TAGS = {"nav", "header", "footer", "aside", "form"}
+_NOISE_ATTR = re.compile(r"nav|menu|foot|breadcrumb|crumb|share|sidebar|header|copyright|toolbar|dqwz|fenxiang",
+                         re.I)
+_HEADER_ATTR = re.compile(r"header", re.I)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_CONTENT_ATTR = re.compile(r"content|article|zoom|trs_editor|pages_content|wenzhang|detail|zhengwen", re.I)
+_TITLE_ATTR = re.compile(r"title", re.I)
+_LOGO_ATTR = re.compile(r"logo", re.I)
+_BLOCK = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tfoot",
+          "section", "article", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "center", "main",
+          "figure", "figcaption", "hr", "address", "caption", "header", "footer", "nav", "aside", "form",
+          "fieldset", "details", "summary", "body", "html", "tr", "td", "th"}
+_BODY_TAG = re.compile(r"<body[\s>/]", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_WS = re.compile(r"[ \t\n\r\f\v\xa0]+")
+_WIDE = r"[\u2e80-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
+# CSS Text: a source line break between two East Asian wide characters renders as nothing, not a space
+_CJK_BREAK = re.compile(r"(?<=%s)[ \t]*[\r\n][ \t\r\n]*(?=%s)" % (_WIDE, _WIDE))
+_EXTRA_LABELS = ("主题词", "发布机构", "生成日期", "文号", "有效性", "信息分类", "公开方式", "公开范围",
+                 "组配分类", "体裁分类", "服务对象", "实施日期", "废止日期", "发文单位", "名称")
+_LABEL_ALT = "|".join(r"\s*".join(map(re.escape, lab))
+                      for lab in sorted(PORTAL_LABELS + _EXTRA_LABELS, key=len, reverse=True))
+_LABEL_START = re.compile(r"^\s*(%s)\s*([:：]?)\s*" % _LABEL_ALT)
+_LABEL_NEXT = re.compile(r"(%s)\s*[:：]\s*" % _LABEL_ALT)
+_META_PUNCT = re.compile(r"[\s:：|｜【】\[\]()（）,，;；/、-]+")
+
+
+def _html_text(source: str, warns: list[dict], fail) -> tuple[str, dict[str, str]]:
+    """Visible article text of a decoded page, and its portal metadata fields."""
+    import lxml.etree
+    import lxml.html
+
+    has_body = bool(_BODY_TAG.search(source))
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
+    try:
+        doc = lxml.html.document_fromstring(_XML_DECL.sub("", source, count=1).encode("utf-8", "replace"),
+                                            parser=parser)
+    except lxml.etree.ParserError as exc:
+        if "empty" in str(exc).lower():
+            raise fail("E007") from exc
+        raise fail("E014", cause=_describe(exc)) from exc
+    except (ValueError, lxml.etree.LxmlError) as exc:
+        raise fail("E014", cause=_describe(exc)) from exc
+    if not has_body:
+        warns.append(warning("W007"))
+    for el in list(doc.iter(*_HARD_DROP)):
+        _drop(el)
+    scope = doc.find("body") if has_body else doc
+    if scope is None:
+        scope = doc
+    portal = _portal_fields(scope)
+
+    total = _clen(scope)
+    kinds: dict = {}
+    for el in scope.iter():
+        if el is not scope and isinstance(el.tag, str):
+            kind = _noise_kind(el)
+            if kind and not _is_wrapper(el, total):
+                kinds[el] = kind
+    blocked: dict = {}
+    for el in scope.iter():
+        if not isinstance(el.tag, str):
+            continue
+        inherited = blocked.get(el.getparent())
+        own = kinds.get(el)
+        if inherited == "other" or own == "other":
+            blocked[el] = "other"
+        elif inherited or own:
+            blocked[el] = "header"
+    candidates = [el for el in scope.iter() if isinstance(el.tag, str) and el not in blocked
+                  and _CONTENT_ATTR.search(_attrs(el)) and not _noise_kind(el)]
+    noise_len = sum(_clen(el) for el, kind in kinds.items() if blocked.get(el.getparent()) is None)
+    container = scope
+    if candidates:
+        best = max(candidates, key=_clen)
+        if _clen(best) >= 0.2 * max(total - noise_len, 1):
+            container = best
+    title = _title(container, scope, blocked, kinds)
+
+    for el in kinds:
+        _drop(el)
+    w = _Writer()
+    _render(container, w)
+    text = _tidy(w.value())
+    if title and _compact(title) not in _compact(text):
+        text = f"{title}\n{text}" if text else title
+    return text, portal
+
+
+class _Writer:
+    """Accumulates inline text; block boundaries merge into one newline, <br> always adds one."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def text(self, s: str | None, pre: bool = False) -> None:
+        if s:
+            self.parts.append(s if pre else _WS.sub(" ", _CJK_BREAK.sub("", s)))
+
+    def raw(self, s: str) -> None:
+        if s:
+            self.parts.append(s)
+
+    def soft(self) -> None:
+        while self.parts and not self.parts[-1].strip() and "\n" not in self.parts[-1]:
+            self.parts.pop()
+        if self.parts and not self.parts[-1].endswith("\n"):
+            self.parts.append("\n")
+
+    def hard(self) -> None:
+        self.parts.append("\n")
+
+    def value(self) -> str:
+        return "".join(self.parts)
+
+
+def _render(el, w: _Writer, pre: bool = False) -> None:
+    tag = el.tag if isinstance(el.tag, str) else None
+    if tag is None:
+        return
+    if tag == "br":
+        w.hard()
+        return
+    if tag == "tr" and _render_row(el, w, pre):
+        return
+    pre = pre or tag == "pre"
+    block = tag in _BLOCK
+    if block:
+        w.soft()
+    w.text(el.text, pre)
+    for child in el:
+        _render(child, w, pre)
+        w.text(child.tail, pre)
+    if block:
+        w.soft()
+
+
+def _render_row(tr, w: _Writer, pre: bool) -> bool:
+    """A data row becomes one line of cells joined by '｜'; False for layout rows (rendered as blocks).
+
+    Layout rows (old portals put the whole page in tables) have nested tables, long or many-line cells.
+    """
+    cells = [c for c in tr if c.tag in ("td", "th")]
+    if len(cells) < 2 or any(c.find(".//table") is not None for c in cells):
+        return False
+    rendered, multiline = [], 0
+    for cell in cells:
+        sub = _Writer()
+        _render(cell, sub, pre)
+        lines = [ln.strip() for ln in sub.value().split("\n") if ln.strip()]
+        rendered.append(" ".join(lines))
+        multiline += len(lines) > 1
+        if len(lines) > 5 or len(rendered[-1]) > 300 or multiline > 1:
+            return False
+    if any(rendered):
+        w.soft()
+        w.raw(CELL_SEP.join(rendered))
+        w.soft()
+    return True
+
+
+def _tidy(text: str) -> str:
+    lines = [re.sub(r" {2,}", " ", ln).strip() for ln in text.split("\n")]
+    return re.sub(r"\n{4,}", "\n\n\n", "\n".join(lines)).strip("\n")
+
+
+def _drop(el) -> None:
+    if el.getparent() is not None:
+        el.drop_tree()
+
+
+def _attrs(el) -> str:
+    return f"{el.get('id', '')} {el.get('class', '')}"
+
+
+def _compact(s: str) -> str:
+    return "".join(s.split())
+
+
+def _clen(el) -> int:
+    return len(_compact(el.text_content()))
+
+
+def _noise_kind(el) -> str | None:
+    """'header' for header-like elements (a title may sit there), 'other' for nav/footer/share/hidden."""
+    attrs = _attrs(el)
+    hidden = el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style", ""))
+    if hidden or el.tag in _NOISE_TAGS - {"header"}:
+        return "other"
+    m = _NOISE_ATTR.findall(attrs)
+    if any(not _HEADER_ATTR.fullmatch(x) for x in m):
+        return "other"
+    if m or el.tag == "header":
+        return "header"
+    return None
+
+
+def _is_wrapper(el, total: int) -> bool:
+    """A noise-looking element that actually holds the page (ASP.NET <form>, body-wide 'header-fixed')."""
+    size = _clen(el)
+    if size >= 0.85 * total:
+        return True
+    if el.tag == "form":
+        inner = (d for d in el.iterdescendants() if isinstance(d.tag, str))
+        return size >= 0.3 * total or any(_CONTENT_ATTR.search(_attrs(d)) for d in inner)
+    return False
+
+
+def _title(container, scope, blocked: dict, kinds: dict) -> str | None:
+    """The article title: an h1/h2/.title inside the container, else the nearest one before it.
+
+    A title in a header-like block counts inside the container, or before it when that block is
+    the article's own header ('article-header', 'detail_title_header', <article><header>).
+    """
+    inside = [el for el in container.iterdescendants() if _is_title(el)]
+    before = [el for el in reversed(container.xpath("preceding::*")) if _is_title(el)]
+    for group in (inside, before):
+        own = group is inside and container is not scope
+        found = [el for el in group if blocked.get(el) is None]
+        found += [el for el in group if blocked.get(el) == "header" and (own or _article_header(el, kinds))]
+        if found:
+            return " ".join(found[0].text_content().split())
+    return None
+
+
+def _article_header(el, kinds: dict) -> bool:
+    for node in (el, *el.iterancestors()):
+        if node in kinds:
+            parent = node.getparent()
+            return bool(_CONTENT_ATTR.search(_attrs(node)) or _TITLE_ATTR.search(_attrs(node))
+                        or (parent is not None and parent.tag == "article"))
+    return False
+
+
+def _is_title(el) -> bool:
+    if not isinstance(el.tag, str):
+        return False
+    attrs = _attrs(el)
+    if not (el.tag in ("h1", "h2") or _TITLE_ATTR.search(attrs)) or _LOGO_ATTR.search(attrs):
+        return False
+    return 5 <= _clen(el) <= 200
+
+
+# --- portal metadata table ---------------------------------------------------------------------
+
+def _portal_fields(scope) -> dict[str, str]:
+    """Read and remove the portal's metadata block (索引号：… 发文机关：… ) from the tree."""
+    found = []  # (label, value, label_element, value_element, tail_owner)
+    for el in scope.iter():
+        if not isinstance(el.tag, str) or el is scope or el.tag in ("html", "body"):
+            continue
+        label = _label_of(el.text_content())
+        if label is None or any(isinstance(c.tag, str) and _label_of(c.text_content()) == label for c in el):
+            continue
+        m = _LABEL_START.match(_inline_text(el))
+        if not m:
+            continue
+        rest = m.string[m.end():]
+        if rest.strip():
+            if not m.group(2):
+                continue
+            lab, start = label, 0
+            for nxt in _LABEL_NEXT.finditer(rest):
+                found.append((lab, rest[start:nxt.start()], el, None, None))
+                lab, start = _compact(nxt.group(1)), nxt.end()
+            found.append((lab, rest[start:], el, None, None))
+        else:
+            value, value_el, tail_owner = _value_after(el, scope)
+            if value is not None:
+                found.append((label, value, el, value_el, tail_owner))
+    found = [(lab, " ".join(val.split()), *rest) for lab, val, *rest in found]
+    portal: dict[str, str] = {}
+    for lab, val, *_ in found:
+        if lab in PORTAL_LABELS and val and lab not in portal:
+            portal[lab] = val
+    bits = sorted({_compact(x) for lab, val, *_ in found for x in (lab, val) if x}, key=len, reverse=True)
+    for lab, val, label_el, value_el, tail_owner in found:
+        if lab not in PORTAL_LABELS:
+            continue
+        if _residual(label_el, bits) > 0.25:
+            continue
+        top = label_el
+        parent = top.getparent()
+        while (parent is not None and parent is not scope and parent.tag not in ("html", "body")
+               and _residual(parent, bits) <= 0.25):
+            top, parent = parent, parent.getparent()
+        if value_el is not None and not _within(value_el, top):
+            _drop(value_el)
+        if tail_owner is top:
+            top.tail = None
+        _drop(top)
+    return portal
+
+
+def _inline_text(el) -> str:
+    """The element's text up to its first block child: a label's value never spans paragraphs."""
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str):
+            if child.tag in _BLOCK:
+                break
+            parts.append(" " if child.tag == "br" else child.text_content())
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _label_of(text: str) -> str | None:
+    m = _LABEL_START.match(text)
+    return _compact(m.group(1)) if m else None
+
+
+def _value_after(el, scope):
+    """Value of a label-only element: its tail text, or the next sibling (climbing through wrappers)."""
+    node = el
+    while node is not None and node is not scope:
+        if node.tail and node.tail.strip():
+            return _cut(node.tail), None, node
+        sib = node.getnext()
+        if sib is not None:
+            text = sib.text_content()
+            if _LABEL_NEXT.match(text.strip()) or _label_of(text) == _compact(text):
+                return None, None, None
+            return _cut(text), sib, None
+        parent = node.getparent()
+        if parent is None or _compact(parent.text_content()) != _compact(node.text_content()):
+            break
+        node = parent
+    return None, None, None
+
+
+def _cut(value: str) -> str:
+    m = _LABEL_NEXT.search(value)
+    return value[:m.start()] if m else value
+
+
+def _residual(el, bits: list[str]) -> float:
+    """Share of an element's text that is not a found label or value."""
+    s = _compact(el.text_content())
+    if not s:
+        return 0.0
+    total = len(s)
+    for b in bits:
+        s = s.replace(b, "")
+    return len(_META_PUNCT.sub("", s)) / total
+
+
+def _within(el, ancestor) -> bool:
+    return el is ancestor or any(a is ancestor for a in el.iterancestors())
+
+
+# --- DOCX and PDF ------------------------------------------------------------------------------
+
+def _docx_text(data: bytes, fail) -> str:
+    """Paragraphs and tables in body order; table rows as cells joined by '｜'."""
+    try:
+        import docx
+        from docx.table import Table
+
+        document = docx.Document(io.BytesIO(data))
+        lines = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                lines += _docx_rows(block)
+            else:
+                lines.append(block.text)
+    except Exception as exc:  # noqa: BLE001 - any python-docx/zip/XML failure means a bad .docx
+        raise fail("E004", cause=_describe(exc)) from exc
+    return "\n".join(lines)
+
+
+def _docx_rows(table) -> Iterator[str]:
+    for row in table.rows:
+        cells, previous = [], None
+        for cell in row.cells:
+            if cell._tc is previous:
+                continue
+            previous = cell._tc
+            cells.append(" ".join(ln.strip() for ln in cell.text.split("\n") if ln.strip()))
+        if any(cells):
+            yield CELL_SEP.join(cells)
+
+
+def _pdf_text(data: bytes, fail) -> str:
+    """Pages' text layer joined by newlines; E006 when no page has any."""
+    try:
+        import pypdf
+
+        with _quiet("pypdf"):
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise fail("E005", cause="encrypted with a password")
+            pages = [page.extract_text() or "" for page in reader.pages]
+    except IngestError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any pypdf failure means an unreadable PDF
+        raise fail("E005", cause=_describe(exc)) from exc
+    if not any(p.strip() for p in pages):
+        raise fail("E006", detail=f" ({len(pages)} page{'s' if len(pages) != 1 else ''}, no text layer)")
+    return "\n".join(pages)
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str):
+    """Silence a library's warnings and log records (the lastResort handler would print them)."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with pywarnings.catch_warnings():
+            pywarnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
