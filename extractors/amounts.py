@@ -52,10 +52,9 @@ def _figures(text: str, quantities: list[Quantity], used: set[int]) -> list[_Fig
         if i in used:
             continue
         if q.kind == "money":
-            if q.value_max is not None:
-                mid = q.start + max(q.text.find(sep) for sep in ("至", "-", "~", "到"))
-                out.append(_Figure(q.start, mid, value_yuan=round(q.value), bound="min"))
-                out.append(_Figure(mid + 1, q.end, value_yuan=round(q.value_max), bound="max"))
+            if q.value_max is not None:  # a range is a floor and a cap; both point at the whole range
+                out.append(_Figure(q.start, q.end, value_yuan=round(q.value), bound="min"))
+                out.append(_Figure(q.start, q.end, value_yuan=round(q.value_max), bound="max"))
             else:
                 out.append(_Figure(q.start, q.end, value_yuan=round(q.value)))
         elif q.kind == "percent" and q.value_max is None:
@@ -68,7 +67,7 @@ def _figures(text: str, quantities: list[Quantity], used: set[int]) -> list[_Fig
 
 
 def _per(text: str) -> list[str]:
-    return [kind for pattern, kind in _PER if pattern.search(text)]
+    return sorted({kind for pattern, kind in _PER if pattern.search(text)}, key=_PER_ORDER.index)
 
 
 def _basis(text: str) -> str | None:

@@ -103,6 +103,9 @@ def _dui_clause(text: str, sentence_start: int, figure_start: int, *, openers: b
         if j > a:
             end = j
     a, b = _trim(text, a, end)
+    for w in _NOT_SUBJECT:
+        if text.endswith(w, a, b):
+            b -= len(w)
     return (a, b) if b - a >= 2 else None
 
 

@@ -1,0 +1,111 @@
+"""Amounts: every EXAMPLES.md row, plus phrasings from other layouts (input -> expected records)."""
+import pytest
+
+from extractors.pipeline import extract
+
+
+def _amounts(text):
+    doc = extract(text)
+    conds = {c["id"]: c["text"] for c in doc["conditions"]}
+    return [(a["role"], a["bound"], a["value_yuan"], a["ratio"], a["per"], conds.get(a["condition_id"]))
+            for a in doc["amounts"]], doc
+
+
+EXAMPLES = [
+    ("1.支持项目。每个项目支持资金最高50万元、最低20万元。",
+     [("subsidy", "max", 500000, None, ["project"]), ("subsidy", "min", 200000, None, ["project"])]),
+    ("1.支持企业。一次性给予每家最高30万元奖补资金。", [("subsidy", "max", 300000, None, ["once", "entity"])]),
+    ("1.支持企业。对首次认定的企业，给予 25 万元补助。", [("subsidy", "exact", 250000, None, [])]),
+    ("1.支持交易。按照年度技术合同成交额总额的 1%给予补助，每家单位最高不超过100万元。",
+     [("subsidy", "exact", None, 0.01, []), ("subsidy", "max", 1000000, None, ["entity"])]),
+    ("1.支持项目。对承担省科技重大专项计划项目的单位，给予上年度省拨经费30%、单个项目最高100万元的配套奖励。",
+     [("subsidy", "exact", None, 0.3, []), ("subsidy", "max", 1000000, None, ["project"])]),
+    ("1.建设园区。对新建设的国家级、省级、市级农业科技园区,分别给予200万元、100万元、50万元奖补。",
+     [("subsidy", "exact", 2000000, None, []), ("subsidy", "exact", 1000000, None, []),
+      ("subsidy", "exact", 500000, None, [])]),
+    ("1.建设载体。对新备案的国家级科技企业孵化器、众创空间分别给予最高500万元、100万元补助。",
+     [("subsidy", "max", 5000000, None, []), ("subsidy", "max", 1000000, None, [])]),
+    ("1.奖励成果。对获得省科学技术奖项目的第一完成单位，分别给予特等奖100万元、一等奖50万元、二等奖30万元的奖励。",
+     [("subsidy", "exact", 1000000, None, []), ("subsidy", "exact", 500000, None, []),
+      ("subsidy", "exact", 300000, None, [])]),
+    ("1.支持中介。每通过1家给予中介机构5000元奖补，每家中介机构每年最高奖补20万元。",
+     [("subsidy", "exact", 5000, None, ["entity"]), ("subsidy", "max", 200000, None, ["entity", "year"])]),
+    ("1.培养经纪人。每培养1名技术经纪人给予1000元补助。", [("subsidy", "exact", 1000, None, ["person"])]),
+    ("1.支持人才。对入选的领军人才，按照国家、省人才资助经费额度给予1∶1配套支持。", [("subsidy", "exact", None, 1.0, [])]),
+    ("1.配套奖励。对承担国家项目的单位，给予省财政奖励同等额度配套奖励。", [("subsidy", "exact", None, 1.0, [])]),
+    ("1.贴息。市财政按照省级财政贴息支持额度的50%给予补助。", [("subsidy", "exact", None, 0.5, [])]),
+    ("1.设立基金。市财政每年出资金额5000万元,连续出资3年总规模1.5亿元。",
+     [("budget", "exact", 50000000, None, ["year"]), ("budget", "exact", 150000000, None, [])]),
+    ("1.设立基金。市财政出资比例不超过基金规模的30%。", [("budget", "max", None, 0.3, [])]),
+    ("1.补助。对首次准确填报研发投入统计数据50万元以上，或研发投入填报较上年度增长100万元以上且未享受研发财政补助的规上企业，"
+     "市财政给予最高5万元补助。",
+     [("threshold", "min", 500000, None, []), ("threshold", "min", 1000000, None, []),
+      ("subsidy", "max", 50000, None, [])]),
+    ("1.奖励。对认定的企业给予10万元至30万元补助。",
+     [("subsidy", "min", 100000, None, []), ("subsidy", "max", 300000, None, [])]),
+    ("1.奖励。对认定的企业给予20-50万元奖励。",
+     [("subsidy", "min", 200000, None, []), ("subsidy", "max", 500000, None, [])]),
+    ("1.奖励。对认定的企业给予五十万元奖励。", [("subsidy", "exact", 500000, None, [])]),
+    ("1.奖励。对认定的企业给予一千万元奖励。", [("subsidy", "exact", 10000000, None, [])]),
+    ("1.奖励。对认定的企业给予１２万元奖励。", [("subsidy", "exact", 120000, None, [])]),
+    ("1.奖励。对认定的企业给予一定的财政资金补助。", []),
+    ("1.奖励。按照“一事一议”的方式给予补助。", []),
+    ("1.评价。每年选取30％的农业科技园区，每家给予30万元奖补。", [("subsidy", "exact", 300000, None, ["entity"])]),
+]
+
+OTHER_LAYOUTS = [
+    # 第X条 article with Chinese numerals
+    ("第七条 对新获批建设的全国重点实验室，给予一次性补助一千万元。", [("subsidy", "exact", 10000000, None, ["once"])]),
+    # eligibility list in an article: floors are thresholds
+    ("第六条 申请单位应当具备下列条件：\n（二）上年度研发经费支出不低于五百万元，或占营业收入的比例不低于百分之三；",
+     [("threshold", "min", 5000000, None, []), ("threshold", "min", None, 0.03, [])]),
+    # plain-text table row
+    ("序号｜事项｜支持标准｜责任单位\n1｜支持研发中心｜对新认定的市级企业研发中心给予最高30万元奖补｜市科技局",
+     [("subsidy", "max", 300000, None, [])]),
+    # 最高奖 is an award, not a cap
+    ("1.奖励。对获得省科学技术最高奖的个人给予省财政奖励同等额度配套奖励。", [("subsidy", "exact", None, 1.0, [])]),
+    # a cap per carrier per year
+    ("1.支持投资。按实际投资额的10%给予奖励，单个孵化载体每年最高100万元。",
+     [("subsidy", "exact", None, 0.1, []), ("subsidy", "max", 1000000, None, ["entity", "year"])]),
+]
+
+
+@pytest.mark.parametrize("text, expected", EXAMPLES + OTHER_LAYOUTS)
+def test_amounts_examples(text, expected):
+    got, _ = _amounts(text)
+    assert [g[:5] for g in got] == expected
+
+
+@pytest.mark.parametrize("text, quote", [
+    ("1.支持企业。一次性给予每家最高30万元奖补资金。", "最高30万元"),
+    ("1.支持企业。对首次认定的企业，给予 25 万元补助。", "25 万元"),
+    ("1.补助。对研发投入50万元以上的企业给予最高5万元补助。", "50万元以上"),
+    ("1.支持交易。每家单位最高不超过 100 万元，按照合同额的 1%给予补助。", "最高不超过 100 万元"),
+])
+def test_amounts_span_covers_figure_and_bound_words(text, quote):
+    _, doc = _amounts(text)
+    assert quote in [text[a["span"][0]:a["span"][1]] for a in doc["amounts"]]
+
+
+def test_amounts_grant_without_figure_warns():
+    _, doc = _amounts("1.奖励。对认定的孵化器，给予一定的财政资金补助；对新建研究院，按照“一事一议”的方式给予补助。")
+    assert doc["amounts"] == []
+    assert [w["code"] for w in doc["warnings"] if w["code"] == "W002"] == ["W002", "W002"]
+
+
+def test_amounts_money_target_is_not_an_amount():
+    got, doc = _amounts("一、主要目标\n到2025年，全市技术合同成交额超过1400亿元。\n二、重点任务\n1.支持。给予10万元补助。")
+    assert [g[2] for g in got] == [100000]
+    assert [t["value"] for t in doc["targets"]] == [140000000000]
+
+
+@pytest.mark.parametrize("text, basis", [
+    ("1.支持交易。按照年度技术合同成交额总额的 1%给予补助。", "年度技术合同成交额总额"),
+    ("1.支持项目。对承担项目的单位，给予上年度省拨经费30%的配套奖励。", "上年度省拨经费"),
+    ("1.配套奖励。对承担国家项目的单位，给予省财政奖励同等额度配套奖励。", "省财政奖励"),
+    ("1.设立基金。市财政出资比例不超过基金规模的30%。", "基金规模"),
+    ("第六条 申请单位研发经费占营业收入的比例不低于百分之三。", "营业收入"),
+])
+def test_amounts_ratio_basis(text, basis):
+    _, doc = _amounts(text)
+    assert doc["amounts"][0]["basis"] == basis

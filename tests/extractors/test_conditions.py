@@ -1,0 +1,51 @@
+"""Conditions: the qualifying words of each amount, shared and distributed (input -> condition texts)."""
+import pytest
+
+from extractors.conditions import distribute
+from extractors.pipeline import extract
+
+
+def _conditions(text):
+    doc = extract(text)
+    conds = {c["id"]: c for c in doc["conditions"]}
+    return [conds[a["condition_id"]]["text"] if a["condition_id"] else None for a in doc["amounts"]], doc
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.支持。对首次通过高新技术企业认定的企业，给予10万元补助。", ["首次通过高新技术企业认定的企业"]),
+    ("1.支持。对认定（评选）为市级龙头型科技领军企业的，一次性给予每家最高200万元奖补资金。",
+     ["认定（评选）为市级龙头型科技领军企业的"]),
+    ("1.支持。对绩效评估优秀的市级技术创新中心、重点实验室、新型研发机构等创新平台，给予最高20万元的资金支持。",
+     ["绩效评估优秀的市级技术创新中心、重点实验室、新型研发机构等创新平台"]),
+    ("1.支持。组织开展服务绩效评价工作，根据绩效评价结果，择优给予300万元补助。", ["根据绩效评价结果，择优"]),
+    ("1.支持。对新建设的国家级、省级、市级农业科技园区,分别给予200万元、100万元、50万元奖补。",
+     ["新建设的国家级农业科技园区", "新建设的省级农业科技园区", "新建设的市级农业科技园区"]),
+    ("1.支持。对新备案的国家级科技企业孵化器、众创空间分别给予最高500万元、100万元补助。",
+     ["新备案的国家级科技企业孵化器", "新备案的国家级众创空间"]),
+    ("1.支持。对绩效评价结果为优秀和良好的，分别给予20万元、10万元补助。", ["绩效评价结果为优秀的", "绩效评价结果为良好的"]),
+    ("1.支持。对规上工业企业，一次性给予每家最高30万元奖补资金，其它规上企业一次性给予最高20万元奖补资金。",
+     ["规上工业企业", "其它规上企业"]),
+    ("1.支持。经科技部批准为全国重点实验室并在济南市注册成立的，每家给予最高500万元补助。",
+     ["经科技部批准为全国重点实验室并在济南市注册成立的"]),
+    ("1.支持。每年支持一批高成长性企业关键技术突破项目，每个项目支持资金最高50万元。", ["高成长性企业关键技术突破项目"]),
+    ("第九条 对企业引进的顶尖人才创新团队，经评审认定后给予最高五千万元综合资助。", ["企业引进的顶尖人才创新团队，经评审认定后"]),
+    ("1.设立基金。市财政每年出资金额5000万元。", [None]),
+])
+def test_conditions_examples(text, expected):
+    got, _ = _conditions(text)
+    assert got == expected
+
+
+def test_conditions_shared_by_amounts_are_one_record():
+    _, doc = _conditions("1.支持。对认定登记的技术合同，按照年度免税技术交易额的1.5%给予补助，最高不超过50万元。")
+    assert len(doc["conditions"]) == 1
+    assert doc["conditions"][0]["amount_ids"] == [a["id"] for a in doc["amounts"]]
+
+
+@pytest.mark.parametrize("condition, n, expected", [
+    ("入选国家、省级重点人才工程的企业", 2, ["入选国家重点人才工程的企业", "入选省级重点人才工程的企业"]),
+    ("每新建一家省级、市级临床医学研究中心", 2, ["每新建一家省级临床医学研究中心", "每新建一家市级临床医学研究中心"]),
+    ("获批的创新平台", 2, None),
+])
+def test_conditions_distribute(condition, n, expected):
+    assert distribute(condition, n) == expected
