@@ -10,6 +10,7 @@ from __future__ import annotations
 from extractors import lexicon
 from extractors.clauses import PERIOD_END, SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
 from extractors.normalize import Normalized, compact
+from extractors.nlp import strip_leading
 from extractors.numbers import Quantity
 
 _T = words()["targets"]
@@ -25,15 +26,9 @@ _LINKING = sorted(_T["linking_verbs"], key=len, reverse=True)
 
 
 def _strip_lead(s: str) -> str:
-    changed = True
-    while changed and s:
-        changed = False
-        s = s.strip(_STRIP)
-        for v in _VERBS:
-            if s.startswith(v) and len(s) > len(v):
-                s, changed = s[len(v):], True
-                break
-    return s.strip(_STRIP)
+    """The indicator without leading verbs, cut at jieba token boundaries (培育技术经纪人 -> 技术经纪人)."""
+    s = s.strip(_STRIP)
+    return strip_leading(s, _VERBS).strip(_STRIP) if s else s
 
 
 def _scope(s: str) -> tuple[str | None, str]:
