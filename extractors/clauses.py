@@ -5,6 +5,8 @@ import bisect
 import tomllib
 from functools import lru_cache
 
+import regex
+
 from extractors import lexicon
 
 
@@ -20,12 +22,17 @@ CLAUSE_END = frozenset(_C["clause_end"])
 TARGET_CLAUSE_END = frozenset(_C["target_clause_end"])
 
 
+@lru_cache(maxsize=None)
+def _class(chars: frozenset[str]):
+    return lexicon.compile_("[%s]" % "".join(regex.escape(c) for c in sorted(chars)))
+
+
 class Boundaries:
     """Positions of boundary characters, for O(log n) 'enclosing sentence/clause' look-ups."""
 
     def __init__(self, text: str, chars: frozenset[str]):
         self.text = text
-        self.cuts = [i for i, c in enumerate(text) if c in chars]
+        self.cuts = [m.start() for m in _class(chars).finditer(text)]
 
     def around(self, start: int, end: int) -> tuple[int, int]:
         """[a, b) of the unit holding text[start:end], boundary characters excluded."""

@@ -85,6 +85,19 @@ def evaluate(gold: Path = typer.Option(..., help="folder of gold JSON files (GOL
 
 
 @app.command()
+def anchor(gold: Path = typer.Option(..., help="folder of gold JSON files"),
+           sources: Path = typer.Option(..., help="folder holding the gold documents' source files")) -> None:
+    """Value-only amount score of JioNLP's money extractor beside policyflow's (dev dependency jionlp)."""
+    from flows.anchor import compare, render
+
+    try:
+        typer.echo(render(compare(gold, sources)))
+    except ModuleNotFoundError as exc:
+        console.print(f"[red]{exc.name} is not installed: pip install -e '.[dev]'")
+        raise typer.Exit(2)
+
+
+@app.command()
 def schema(check: bool = typer.Option(False, "--check", help="fail if schemas/json is stale instead of writing")) -> None:
     """Write the JSON Schema files exported from the pydantic models into schemas/json/."""
     from schemas import export

@@ -135,3 +135,13 @@ def test_evaluate_cli_fails_under_bar(seed_run, tmp_path):
     bad = runner.invoke(app, ["evaluate", "--gold", str(DATA / "gold"), "--pred", str(empty),
                               "--fail-under", "measures=0.95"])
     assert bad.exit_code == 1
+
+
+def test_anchor_jionlp_value_only_beside_ours():
+    from flows.anchor import compare, render
+
+    results = compare(DATA / "gold", ROOT / "raw")
+    ours, theirs = results["policyflow"], results["jionlp"]
+    assert ours["f1"]["amounts (value only)"] >= 0.95
+    assert 0.0 < theirs["f1"]["amounts (value only)"] < ours["f1"]["amounts (value only)"]
+    assert "jionlp" in render(results)
