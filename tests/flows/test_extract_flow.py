@@ -60,6 +60,20 @@ def test_extract_flow_writes_contract_layout(seed_run):
     assert "| documents |" in summary_markdown(summary)
 
 
+def test_extract_flow_attaches_summary_artifact(tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    state = extract_flow([str(ROOT / "raw" / "001_84c7786f5ce18276.txt")], str(tmp_path), return_state=True)
+    assert state.is_completed()
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])))
+    assert [(a.key, a.type) for a in artifacts] == [("policyflow-extract-summary", "markdown")]
+    assert "| documents |" in artifacts[0].data
+
+
 def test_extract_flow_meets_seed_bars(seed_run):
     out, _ = seed_run
     result = evaluate(DATA / "gold", out)
