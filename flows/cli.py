@@ -1,4 +1,4 @@
-"""`policyflow` command line: extract, evaluate, schema."""
+"""`policyflow` command line: extract, diff, history, evaluate, anchor, schema."""
 from __future__ import annotations
 
 import json
@@ -82,6 +82,69 @@ def evaluate(gold: Path = typer.Option(..., help="folder of gold JSON files (GOL
         typer.echo(f"below bar: {f}")
     if failures or (bars and result["missing_outputs"]):
         raise typer.Exit(1)
+
+
+def _revision(ref: str, out: Path) -> dict:
+    """A revision from a source file (extracted now) or from the store by revision id."""
+    from flows.extract_flow import build_document
+    from flows.ingest import read_document
+    from flows.review import load_revision
+
+    if Path(ref).is_file():
+        return build_document(read_document(Path(ref)))
+    return load_revision(out, ref)
+
+
+@app.command()
+def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files or revision ids), or one policy id"),
+         out: Path = typer.Option(Path("output"), "--out", "-o", help="output folder (the revision store)"),
+         json_out: Optional[Path] = typer.Option(None, "--json", help="also write the diff JSON here")) -> None:
+    """Diff two revisions; writes JSON, Markdown and HTML under OUT/diffs/<policy_id>/."""
+    from flows.review import history, load_revision, write_review
+    from flows.store import atomic_write
+
+    try:
+        if len(refs) == 1:
+            rows = history(out, refs[0]).get(refs[0], [])
+            if len(rows) < 2:
+                console.print(f"[red]Policy {refs[0]} has {len(rows)} stored revision(s) in {out}; a diff needs two.")
+                raise typer.Exit(2)
+            old, new = (load_revision(out, r["revision_id"]) for r in rows[-2:])
+        elif len(refs) == 2:
+            old, new = (_revision(r, out) for r in refs)
+        else:
+            console.print("[red]Give OLD NEW, or one policy id.")
+            raise typer.Exit(2)
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2)
+    if old["policy_id"] != new["policy_id"]:
+        console.print(f"[yellow]Warning: different policies ({old['policy_id']} vs {new['policy_id']}); diffing anyway.")
+    paths = write_review(out, old, new)
+    if json_out:
+        atomic_write(json_out, paths["json"].read_bytes())
+    for kind, path in paths.items():
+        typer.echo(f"{kind}: {path}")
+
+
+@app.command()
+def history(policy: Optional[str] = typer.Argument(None, help="a policy id (default: every policy)"),
+            out: Path = typer.Option(Path("output"), "--out", "-o", help="output folder (the revision store)")) -> None:
+    """List policies and their revisions in order (issue date, draft before final, first seen)."""
+    from flows.review import history as load
+
+    policies = load(out, policy)
+    if not policies:
+        console.print(f"[yellow]No stored revisions{' for ' + policy if policy else ''} in {out}.")
+        raise typer.Exit(1 if policy else 0)
+    for pid, rows in policies.items():
+        t = Table(title=f"{pid}  {rows[-1]['title'] or ''}")
+        for col in ("#", "revision", "status", "issue_date", "first_seen", "file", "measures", "amounts"):
+            t.add_column(col)
+        for i, r in enumerate(rows, 1):
+            t.add_row(str(i), r["revision_id"][:19] + "…", r["status"], r["issue_date"] or "—", r["first_seen"] or "—",
+                      r["filename"], str(r["n_measures"]), str(r["n_amounts"]))
+        Console(width=max(140, console.width)).print(t)
 
 
 @app.command()

@@ -8,6 +8,8 @@ measures (targets and amounts outside any measure are compared as one more group
 """
 from __future__ import annotations
 
+import difflib
+import json
 from collections import Counter
 from typing import Any, Callable
 
@@ -72,21 +74,25 @@ def align(old: list[str], new: list[str], threshold: float = MATCH_THRESHOLD) ->
 
 
 def _pair_records(old: list[dict], new: list[dict], keys: tuple[str, ...], loose: Callable[[dict], Any]):
-    """Pairs of records: identical on `keys` first, then in order among those sharing `loose(r)`."""
-    pairs, left_old, left_new = [], list(range(len(old))), list(range(len(new)))
-    for j in list(left_new):
-        i = next((i for i in left_old if all(old[i].get(k) == new[j].get(k) for k in keys)), None)
-        if i is not None:
-            pairs.append((i, j))
-            left_old.remove(i)
-            left_new.remove(j)
-    for j in list(left_new):
-        i = next((i for i in left_old if loose(old[i]) == loose(new[j])), None)
-        if i is not None:
-            pairs.append((i, j))
-            left_old.remove(i)
-            left_new.remove(j)
-    return pairs, left_old, left_new
+    """Pairs of records in document order: runs identical on `keys` pair up, then records of a replaced
+    run pair in order when `loose(r)` agrees; the rest were removed or added."""
+    key = lambda r: tuple(json.dumps(r.get(k), sort_keys=True) for k in keys)  # noqa: E731
+    sm = difflib.SequenceMatcher(None, [key(r) for r in old], [key(r) for r in new], autojunk=False)
+    pairs, gone, came = [], [], []
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            pairs += list(zip(range(i1, i2), range(j1, j2)))
+            continue
+        left, right = list(range(i1, i2)), list(range(j1, j2))
+        for j in list(right):
+            i = next((i for i in left if loose(old[i]) == loose(new[j])), None)
+            if i is not None:
+                pairs.append((i, j))
+                left.remove(i)
+                right.remove(j)
+        gone += left
+        came += right
+    return sorted(pairs, key=lambda p: p[1]), gone, came
 
 
 class _Differ:

@@ -265,3 +265,42 @@ def below_bars(result: dict, bars: dict[str, float]) -> list[str]:
         if got is None or got < bar:
             out.append(f"{k} = {got} < {bar}")
     return out
+
+
+_DIFF_SKIP = {"optional", "note"}
+_DIFF_FUZZY = {"indicator", "title", "basis"}
+
+
+def _change_matches(g: dict, p: dict) -> bool:
+    """Every field of the gold change (but optional/note) equals the prediction's; free text may be similar."""
+    for k, v in g.items():
+        if k in _DIFF_SKIP:
+            continue
+        if k in _DIFF_FUZZY and isinstance(v, str):
+            ok = text_agrees(v, p.get(k), 0.6)
+        elif isinstance(v, str):
+            ok = _squash(p.get(k)) == _squash(v)
+        else:
+            ok = p.get(k) == v
+        if not ok:
+            return False
+    return True
+
+
+def score_diff(gold: dict, pred: dict) -> dict:
+    """Precision, recall and F1 of predicted changes against an expected diff, with the misses and extras."""
+    gc, pc = gold["changes"], pred.get("changes", [])
+    used, matched = set(), set()
+    for gi, g in enumerate(gc):
+        pi = next((i for i, p in enumerate(pc) if i not in used and _change_matches(g, p)), None)
+        if pi is not None:
+            used.add(pi)
+            matched.add(gi)
+    optional = [g for g in gc if g.get("optional")]
+    c = Counts(tp=sum(1 for gi in matched if not gc[gi].get("optional")),
+               fn=sum(1 for gi, g in enumerate(gc) if gi not in matched and not g.get("optional")),
+               fp=sum(1 for i, p in enumerate(pc) if i not in used and not any(_change_matches(g, p) for g in optional)))
+    p, r, f = c.prf()
+    return {"precision": p, "recall": r, "f1": f, "tp": c.tp, "fp": c.fp, "fn": c.fn,
+            "missed": [g for gi, g in enumerate(gc) if gi not in matched and not g.get("optional")],
+            "extra": [p_ for i, p_ in enumerate(pc) if i not in used]}

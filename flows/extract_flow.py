@@ -4,8 +4,10 @@ One broken document yields an error record (file, stage, cause) and never sinks 
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -14,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from extractors.pipeline import extract
 from flows import store
 from flows.ingest import Ingested, iter_sources, read_document
+from flows.review import review_new_revisions
 from schemas.errors import Errors, PolicyflowError
 from schemas.models import ErrorRecord, RevisionDocument
 
@@ -32,6 +35,7 @@ class Outcome:
     counts: dict = field(default_factory=dict)
     warnings: int = 0
     error: dict | None = None
+    source_sha256: str | None = None
 
 
 def build_document(ing: Ingested) -> dict:
@@ -71,7 +75,7 @@ def process_document(path: Path, out: Path, *, root: Path | None = None) -> Outc
     target = store.revision_path(out, doc["policy_id"], doc["revision_id"])
     status = "ok"
     if target.exists():
-        stored = store.json.loads(target.read_text(encoding="utf-8"))
+        stored = json.loads(target.read_text(encoding="utf-8"))
         if stored["source"]["sha256"] != doc["source"]["sha256"]:
             status = "duplicate"  # the same revision from another file (re-encoded, re-wrapped): first seen wins
     if status == "ok":
@@ -80,7 +84,7 @@ def process_document(path: Path, out: Path, *, root: Path | None = None) -> Outc
                 stale.unlink()
         store.atomic_write(target, store.dump_json(doc))
     return Outcome(str(path), path.name, status, doc["policy_id"], doc["revision_id"],
-                   {k: len(doc[k]) for k in KINDS}, len(doc["warnings"]))
+                   {k: len(doc[k]) for k in KINDS}, len(doc["warnings"]), source_sha256=doc["source"]["sha256"])
 
 
 @task(name="extract-document", task_run_name="extract {path.name}")
@@ -91,11 +95,23 @@ def extract_document(path: Path, out: Path, root: Path | None) -> Outcome:
     return outcome
 
 
+@task(name="register-revisions")
+def register_revisions(out: Path, outcomes: list[Outcome], first_seen: str) -> list[str]:
+    stored = [{"revision_id": o.revision_id, "policy_id": o.policy_id, "filename": o.filename,
+               "source_sha256": o.source_sha256} for o in outcomes if o.status == "ok"]
+    return store.register(out, stored, first_seen)
+
+
 @task(name="write-tables")
-def write_outputs(out: Path, errors: list[dict]) -> dict[str, int]:
-    counts = store.write_tables(out, store.iter_revisions(out), errors)
+def write_outputs(out: Path, outcomes: list[Outcome]) -> dict[str, int]:
+    counts = store.write_tables(out, store.iter_revisions(out), [o.error for o in outcomes if o.error])
     store.write_catalog(out)
     return counts
+
+
+@task(name="write-diffs")
+def write_diffs(out: Path, new_ids: list[str]) -> list[str]:
+    return [str(p["html"]) for p in review_new_revisions(out, new_ids)]
 
 
 def summarize(outcomes: list[Outcome], table_counts: dict[str, int]) -> dict:
@@ -145,9 +161,14 @@ def extract_flow(paths: list[str], out: str = "output") -> dict:
     """Extract every policy file under `paths` into the output folder `out`."""
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    first_seen = datetime.now(timezone.utc).isoformat(timespec="seconds")
     outcomes = [extract_document(f, out_dir, root) for f, root in resolve_inputs([Path(p) for p in paths])]
-    table_counts = write_outputs(out_dir, [o.error for o in outcomes if o.error])
+    new_ids = register_revisions(out_dir, outcomes, first_seen)
+    table_counts = write_outputs(out_dir, outcomes)
+    reviews = write_diffs(out_dir, new_ids)
     summary = summarize(outcomes, table_counts)
+    summary["new_revisions"] = len(new_ids)
+    summary["reviews"] = reviews
     create_markdown_artifact(summary_markdown(summary), key="policyflow-extract-summary",
                              description="documents, records per kind, warnings, errors")
     return summary

@@ -28,7 +28,8 @@ RECORD_TABLES = {
     "units": models.Unit,
     "conditions": models.Condition,
 }
-TABLES = ["documents", *RECORD_TABLES, "warnings", "errors"]
+TABLES = ["documents", "revisions", *RECORD_TABLES, "warnings", "errors"]
+REGISTRY = "registry.json"
 
 
 def atomic_write(path: Path, data: bytes) -> bool:
@@ -129,6 +130,10 @@ def _documents_schema() -> pa.Schema:
 SCHEMAS: dict[str, pa.Schema] = {
     "documents": _documents_schema(),
     **{k: _record_schema(m) for k, m in RECORD_TABLES.items()},
+    "revisions": pa.schema([("policy_id", pa.string()), ("revision_id", pa.string()), ("first_seen", pa.string()),
+                            ("seq", pa.int64()), ("filename", pa.string()), ("source_sha256", pa.string()),
+                            ("status", pa.string()), ("issue_date", pa.string()), ("title", pa.string()),
+                            ("position", pa.int64())]),
     "warnings": pa.schema([("policy_id", pa.string()), ("revision_id", pa.string()), ("code", pa.string()),
                            ("message", pa.string()), ("span_start", pa.int64()), ("span_end", pa.int64())]),
     "errors": _record_schema(models.ErrorRecord, ids=False),
@@ -162,12 +167,61 @@ def rows_of(doc: dict) -> dict[str, list[dict]]:
     return out
 
 
+def load_registry(out: Path) -> dict[str, dict]:
+    """revision_id -> {policy_id, first_seen, seq, filename, source_sha256}: when each revision was first stored."""
+    path = out / REGISTRY
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))["revisions"]
+
+
+def register(out: Path, new: list[dict], first_seen: str) -> list[str]:
+    """Record revisions not seen before (in the given order); returns their ids. Existing entries never change."""
+    registry = load_registry(out)
+    added = []
+    seq = max((e["seq"] for e in registry.values()), default=0)
+    for doc in new:
+        rid = doc["revision_id"]
+        if rid in registry:
+            continue
+        seq += 1
+        registry[rid] = {"policy_id": doc["policy_id"], "first_seen": first_seen, "seq": seq,
+                         "filename": doc["filename"], "source_sha256": doc["source_sha256"]}
+        added.append(rid)
+    if added:
+        atomic_write(out / REGISTRY, dump_json({"revisions": dict(sorted(registry.items()))}))
+    return added
+
+
+def history_key(row: dict) -> tuple:
+    """Order of a policy's revisions: issue_date (undated first), draft before final, then first seen."""
+    return (row.get("issue_date") or "", row.get("status") == "final", row.get("first_seen") or "", row.get("seq") or 0)
+
+
+def revision_rows(documents: list[dict], registry: dict[str, dict]) -> list[dict]:
+    """The `revisions` table from `documents` rows: first-seen stamp and position within the policy."""
+    rows = []
+    for d in documents:
+        entry = registry.get(d["revision_id"], {})
+        rows.append({"policy_id": d["policy_id"], "revision_id": d["revision_id"],
+                     "first_seen": entry.get("first_seen"), "seq": entry.get("seq"),
+                     "filename": entry.get("filename", d["filename"]),
+                     "source_sha256": entry.get("source_sha256", d["source_sha256"]),
+                     "status": d["status"], "issue_date": d.get("issue_date"), "title": d.get("title")})
+    rows.sort(key=lambda r: (r["policy_id"], history_key(r)))
+    position: dict[str, int] = {}
+    for r in rows:
+        position[r["policy_id"]] = r["position"] = position.get(r["policy_id"], 0) + 1
+    return rows
+
+
 def write_tables(out: Path, docs: Iterable[dict], errors: Iterable[dict]) -> dict[str, int]:
     """Rewrite DIR/tables/*.parquet from the given revisions and errors; returns row counts."""
     rows: dict[str, list[dict]] = {k: [] for k in TABLES}
     for doc in docs:
         for k, rs in rows_of(doc).items():
             rows[k].extend(rs)
+    rows["revisions"] = revision_rows(rows["documents"], load_registry(out))
     rows["errors"] = list(errors)
     counts = {}
     for name in TABLES:

@@ -1,0 +1,70 @@
+"""Revision history and review files: which revisions a policy has, in order, and their diffs on disk."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flows import store
+from flows.diff import diff
+from flows.report import html, markdown
+
+
+def load_revision(out: Path, revision_id: str) -> dict:
+    paths = list((out / "revisions").glob(f"*/{revision_id}.json"))
+    if not paths:
+        raise FileNotFoundError(f"no stored revision {revision_id} under {out / 'revisions'}")
+    return json.loads(paths[0].read_text(encoding="utf-8"))
+
+
+def history(out: Path, policy_id: str | None = None) -> dict[str, list[dict]]:
+    """policy_id -> its revisions in order (issue_date, draft before final, first seen), as small rows."""
+    registry = store.load_registry(out)
+    policies: dict[str, list[dict]] = {}
+    root = out / "revisions"
+    for pdir in sorted(root.glob("*")) if root.is_dir() else []:
+        if policy_id and pdir.name != policy_id:
+            continue
+        for path in sorted(pdir.glob("*.json")):
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            entry = registry.get(doc["revision_id"], {})
+            policies.setdefault(doc["policy_id"], []).append({
+                "revision_id": doc["revision_id"], "status": doc["metadata"]["status"],
+                "issue_date": doc["metadata"].get("issue_date"), "title": doc["metadata"].get("title"),
+                "first_seen": entry.get("first_seen"), "seq": entry.get("seq"),
+                "filename": entry.get("filename", doc["source"]["filename"]),
+                **{f"n_{k}": len(doc[k]) for k in ("measures", "targets", "amounts", "units")}})
+    for rows in policies.values():
+        rows.sort(key=store.history_key)
+    return policies
+
+
+def review_paths(out: Path, d: dict) -> dict[str, Path]:
+    stem = f"{d['from_revision'].split(':')[-1][:12]}..{d['to_revision'].split(':')[-1][:12]}"
+    base = out / "diffs" / d["policy_id"]
+    return {"json": base / f"{stem}.json", "md": base / f"{stem}.md", "html": base / f"{stem}.html"}
+
+
+def write_review(out: Path, old: dict, new: dict) -> dict[str, Path]:
+    """Diff JSON, Markdown summary and HTML report of old -> new under DIR/diffs/<policy_id>/."""
+    d = diff(old, new)
+    paths = review_paths(out, d)
+    store.atomic_write(paths["json"], store.dump_json(d))
+    store.atomic_write(paths["md"], markdown(d, old, new).encode("utf-8"))
+    store.atomic_write(paths["html"], html(d, old, new).encode("utf-8"))
+    return paths
+
+
+def review_new_revisions(out: Path, new_ids: list[str]) -> list[dict[str, Path]]:
+    """For every new revision with a predecessor in its policy's history, write the review of that step."""
+    if not new_ids:
+        return []
+    wanted = set(new_ids)
+    touched = {load_revision(out, rid)["policy_id"] for rid in new_ids}
+    written = []
+    for pid in sorted(touched):
+        rows = history(out, pid)[pid]
+        for prev, cur in zip(rows, rows[1:]):
+            if cur["revision_id"] in wanted or prev["revision_id"] in wanted:
+                written.append(write_review(out, load_revision(out, prev["revision_id"]),
+                                            load_revision(out, cur["revision_id"])))
+    return written

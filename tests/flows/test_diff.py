@@ -1,0 +1,124 @@
+"""Revision diff: the scorer's bar on draft/final pairs, identity, and moved/split/merged measures."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from extractors.pipeline import extract
+from flows.diff import align, diff, similarity
+from flows.evaluate import evaluate, score_diff
+from flows.extract_flow import build_document
+from flows.ingest import read_document
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+SHARED_SCORER = ROOT.parent / "shared" / "eval" / "score.py"
+PAIRS = [
+    (ROOT / "raw" / "000_3c554907215596ef.txt", DATA / "revisions" / "000_final.txt",
+     DATA / "revisions" / "000_final.diff.json"),
+    (DATA / "corpus" / "sources" / "104_draft_half_width.txt", DATA / "corpus" / "sources" / "107_final_of_104.txt",
+     DATA / "corpus" / "revisions" / "104_to_107.diff.json"),
+]
+
+
+def _doc(path: Path) -> dict:
+    return build_document(read_document(path))
+
+
+@pytest.mark.parametrize("old, new, gold", PAIRS, ids=["000-final", "104-107"])
+def test_diff_meets_bar_on_draft_final_pairs(old, new, gold, tmp_path):
+    d = diff(_doc(old), _doc(new))
+    result = score_diff(json.loads(gold.read_text(encoding="utf-8")), d)
+    assert result["f1"] >= 0.90, result
+    if SHARED_SCORER.exists():
+        pred = tmp_path / "diff.json"
+        pred.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+        out = subprocess.run([sys.executable, str(SHARED_SCORER), "diff", "--gold", str(gold), "--pred", str(pred),
+                              "--json", str(tmp_path / "f.json")], capture_output=True, text=True, check=True)
+        assert json.loads((tmp_path / "f.json").read_text())["f1"] == pytest.approx(result["f1"]), out.stdout
+
+
+def test_diff_final_revision_meets_extractor_bars(tmp_path):
+    doc = _doc(DATA / "revisions" / "000_final.txt")
+    (tmp_path / "final.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    result = evaluate(DATA / "revisions" / "gold", tmp_path)
+    assert result["missing_outputs"] == []
+    for kind, bar in {"measures": 0.95, "amounts": 0.95, "targets": 0.95, "units": 0.98}.items():
+        assert result["f1"][kind] >= bar, kind
+    for kind, bar in {"amount measure": 0.98, "amount condition": 0.85, "amount per": 0.90}.items():
+        assert result["accuracy"][kind] >= bar, kind
+
+
+def test_diff_identity_survives_reencoding_and_rewrapping(tmp_path):
+    text = (ROOT / "raw" / "000_3c554907215596ef.txt").read_text(encoding="utf-8")
+    (tmp_path / "gb.txt").write_bytes(text.encode("gb18030"))
+    (tmp_path / "wrapped.txt").write_text("\n".join(text[i:i + 37] for i in range(0, len(text), 37)), encoding="utf-8")
+    (tmp_path / "draft.txt").write_text(text.replace("(征求意见稿)", "（ 征求意见稿 ）"), encoding="utf-8")
+    ids = {_doc(p)["revision_id"] for p in (ROOT / "raw" / "000_3c554907215596ef.txt", tmp_path / "gb.txt",
+                                             tmp_path / "wrapped.txt")}
+    assert len(ids) == 1
+    policies = {_doc(p)["policy_id"] for p in (ROOT / "raw" / "000_3c554907215596ef.txt", tmp_path / "draft.txt",
+                                                DATA / "revisions" / "000_final.txt")}
+    assert len(policies) == 1
+
+
+def test_diff_whitespace_and_page_breaks_are_not_changes():
+    a = extract("一、任务\n1.强化建设。以企业为依托，培育建设一批\n\n市级实验室，提升能力。\n")
+    b = extract("一、任务\n1.强化建设。以企业为依托，培育建设一批市级实验室，提升能力。\n")
+    for doc, name in ((a, "a.txt"), (b, "b.txt")):
+        doc["source"] = {"filename": name}
+    assert [c for c in diff(a, b)["changes"] if c["entity"] != "metadata"] == []
+
+
+BASE = ["强化实验室体系建设。以研发投入力度大的科技型企业为依托，培育建设一批市级实验室，对符合条件的给予最高50万元补助。",
+        "强化重大创新平台建设。积极引导科技领军企业牵头建设技术创新中心等重大科技创新平台，加快实现创新创业相结合。",
+        "强化新型研发机构建设。发挥骨干龙头企业牵头作用，推动完善绩效考核机制，对考核优秀的给予20万元奖励。",
+        "强化科技特派员服务。大力实施企业科技特派员专项行动，着力在创新能力提升方面全心合作、悉心指导、贴心服务。"]
+
+
+def _outline(items: list[str], sections=((0, "实施平台建设行动"),)) -> dict:
+    lines, heads = [], dict(sections)
+    for i, body in enumerate(items):
+        if i in heads:
+            lines.append(f"（{'一二三四'[list(heads).index(i)]}）{heads[i]}")
+        lines.append(f"{i + 1}.{body}")
+    doc = extract("二、重点任务\n" + "\n".join(lines) + "\n")
+    doc["source"] = {"filename": "x.txt"}
+    return doc
+
+
+def _measure_changes(d):
+    return sorted((c["change"], c.get("field"), c.get("measure_from"), c.get("measure_to"))
+                  for c in d["changes"] if c["entity"] == "measure")
+
+
+def test_diff_moved_measure_is_a_label_change():
+    old = _outline(BASE)
+    new = _outline([BASE[2], BASE[0], BASE[1], BASE[3]])
+    assert _measure_changes(diff(old, new)) == [
+        ("modified", "label", "1", "2"), ("modified", "label", "2", "3"), ("modified", "label", "3", "1")]
+
+
+def test_diff_split_measure_is_modified_plus_added():
+    first, second = BASE[0].split("，对符合条件的")
+    old = _outline(BASE)
+    new = _outline([first + "。", "强化实验室资金支持。对符合条件的" + second] + BASE[1:])
+    changes = _measure_changes(diff(old, new))
+    assert ("modified", "text", "1", "1") in changes
+    assert ("added", None, None, "2") in changes
+    assert not any(c[0] == "removed" for c in changes)
+
+
+def test_diff_merged_measures_are_modified_plus_removed():
+    old = _outline(BASE)
+    new = _outline([BASE[0][:-1] + "；" + BASE[1]] + BASE[2:])
+    changes = _measure_changes(diff(old, new))
+    assert ("modified", "text", "1", "1") in changes
+    assert ("removed", None, "2", None) in changes
+
+
+def test_diff_alignment_prefers_content_over_position():
+    assert align(["甲乙丙丁戊己", "庚辛壬癸子丑"], ["庚辛壬癸子丑", "甲乙丙丁戊己"]) == [(1, 0), (0, 1)]
+    assert similarity("甲乙丙", "甲乙丙") == 1.0 and similarity("甲乙", "") == 0.0

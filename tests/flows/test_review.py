@@ -1,0 +1,111 @@
+"""Review outputs: history order, diffs written by the flow, escaping, and the report in a real browser."""
+import hashlib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from extractors.pipeline import extract
+from flows.extract_flow import build_document, extract_flow
+from flows.ingest import read_document
+from flows.report import html, markdown
+from flows.review import history, write_review
+from flows.diff import diff
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A store that saw the final first and the draft (plus a GB18030 copy of it) later."""
+    src = tmp_path_factory.mktemp("src")
+    shutil.copy(DATA / "revisions" / "000_final.txt", src / "b_final.txt")
+    shutil.copy(ROOT / "raw" / "000_3c554907215596ef.txt", src / "a_draft.txt")
+    text = (ROOT / "raw" / "000_3c554907215596ef.txt").read_text(encoding="utf-8")
+    (src / "c_draft_gb18030.txt").write_bytes(text.encode("gb18030"))
+    out = tmp_path_factory.mktemp("out")
+    first = extract_flow([str(src / "b_final.txt")], str(out))
+    second = extract_flow([str(src)], str(out))
+    return src, out, first, second
+
+
+def test_review_one_policy_two_revisions_in_history_order(store):
+    _, out, first, second = store
+    assert first["new_revisions"] == 1 and second["new_revisions"] == 1 and second["duplicates"] == 1
+    policies = history(out)
+    assert len(policies) == 1
+    rows = next(iter(policies.values()))
+    assert [r["status"] for r in rows] == ["draft", "final"]  # the draft was seen later but comes first
+
+
+def test_review_flow_writes_diff_of_the_new_step(store):
+    _, out, _, second = store
+    files = sorted(p.suffix for p in (out / "diffs").rglob("*.*"))
+    assert files == [".html", ".json", ".md"]
+    assert second["reviews"] and second["reviews"][0].endswith(".html")
+
+
+def test_review_rerun_leaves_output_byte_identical(store, tmp_path):
+    src, out, _, _ = store
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    before = _digest(copy)
+    extract_flow([str(src)], str(copy))
+    assert _digest(copy) == before
+
+
+def test_review_markdown_lists_changes():
+    old = build_document(read_document(ROOT / "raw" / "000_3c554907215596ef.txt"))
+    new = build_document(read_document(DATA / "revisions" / "000_final.txt"))
+    md = markdown(diff(old, new), old, new)
+    assert "draft → final" in md and "300000 → 250000" in md and "措施 8 → 9" in md
+
+
+def _hostile(name: str, body: str) -> dict:
+    doc = extract(f"一、任务\n1.强化建设。{body}给予10万元补助。\n")
+    doc["source"] = {"filename": name}
+    return doc
+
+
+def test_review_html_escapes_text_and_file_names(tmp_path):
+    old = _hostile('old<b>"x\'.txt', "对<script>alert('x')</script>的企业，")
+    new = _hostile('new<img src=x onerror="y">.txt', "对\"引号\"与'单引号'<script>alert(2)</script>的企业，")
+    page = html(diff(old, new), old, new)
+    assert "<script>alert" not in page and "<b>" not in page and "<img" not in page
+    assert "&lt;script&gt;alert" in page and "&lt;img src=x" in page
+    assert page.count("<script>") == 1  # the report's own script only
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it on Debian)")
+def test_review_report_in_headless_chromium(tmp_path):
+    old = build_document(read_document(ROOT / "raw" / "000_3c554907215596ef.txt"))
+    new = build_document(read_document(DATA / "revisions" / "000_final.txt"))
+    paths = write_review(tmp_path, old, new)
+    url = paths["html"].as_uri()
+    profile = ["--user-data-dir=" + str(tmp_path / "profile")]
+    dom = subprocess.run([CHROMIUM, *CHROME_FLAGS, *profile, "--dump-dom", url], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    rows = re.findall(r'<tr class="measure-change".*?</tr>', dom, flags=re.S)
+    assert len(rows) == 6  # 4 reworded, 1 added, 1 removed
+    row_9 = next(r for r in rows if "8 → 9" in r)
+    assert '<mark class="fig"><del>最高30万元</del></mark>' in row_9
+    assert '<mark class="fig"><ins>最高25万元</ins></mark>' in row_9
+    row_10 = next(r for r in rows if "9 → 10" in r)
+    assert '<mark class="fig"><ins>最高300万元</ins></mark>' in row_10
+    assert 'data-change="added"' in dom and 'data-change="removed"' in dom
+    assert dom.count('class="rec amounts"') >= 28  # every amount of both revisions highlighted
+    shot = tmp_path / "report.png"
+    subprocess.run([CHROMIUM, *CHROME_FLAGS, *profile, "--window-size=1400,2400", f"--screenshot={shot}", url],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 10_000
