@@ -23,6 +23,17 @@ _PER = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per"]]
 _PER_ORDER = ["once", "project", "entity", "person", "year"]
 _THRESHOLD_MIN = lexicon.compile_(_A["threshold_min_before"])
 _THRESHOLD_MAX = lexicon.compile_(_A["threshold_max_before"])
+_MAX_ONLY = lexicon.compile_("最高")
+_YEARLY_ROUND = lexicon.compile_(_A["yearly_round"])
+_GRANT_VERB = lexicon.compile_("给予|予以|奖励|补助|资助|支持")
+
+
+def _in_qualifier(text: str, sentence_start: int, figure_end: int, sentence_end: int) -> bool:
+    """Whether a figure sits inside the 对…的 clause that a later grant in the sentence depends on."""
+    if "对" not in text[sentence_start:figure_end] or _GRANT_VERB.search(text, sentence_start, figure_end):
+        return False
+    grant = _GRANT_VERB.search(text, figure_end, sentence_end)
+    return bool(grant) and "的" in text[figure_end:grant.start()]
 _BASIS_TAIL = lexicon.compile_(_A["basis_tail"])
 _BASIS_START = sorted(_A["basis_start"], key=len, reverse=True)
 _LIST_GLUE = frozenset("、和及与 \t")
@@ -83,6 +94,29 @@ def _basis(text: str) -> str | None:
     return b or None
 
 
+def _table_context(text: str, pos: int) -> tuple[str, tuple[int, int] | None] | None:
+    """For a figure in a plain-text table row: its column's header text and the row's first cell span."""
+    ls = text.rfind("\n", 0, pos) + 1
+    le = text.find("\n", pos)
+    le = len(text) if le < 0 else le
+    if "|" not in text[ls:le]:
+        return None
+    col = text.count("|", ls, pos)
+    header_start = ls
+    while header_start > 0:
+        prev_start = text.rfind("\n", 0, header_start - 1) + 1
+        if "|" not in text[prev_start:header_start - 1]:
+            break
+        header_start = prev_start
+    if header_start == ls:
+        return None
+    header_end = text.find("\n", header_start)
+    cells = text[header_start:header_end].split("|")
+    first_end = text.find("|", ls, le)
+    first = (ls, first_end) if col > 0 and first_end > ls else None
+    return (cells[col] if col < len(cells) else ""), first
+
+
 def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int], *, in_measure
                     ) -> tuple[list[dict], list[dict], list[dict]]:
     """Amount records, condition records and warnings (grants without a figure)."""
@@ -105,10 +139,16 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         after = t[f.end:c_end]
         is_ratio = f.ratio is not None
         threshold = next((b for w, b in _A["threshold_after"] if after.lstrip().startswith(w)), None)
-        granted = any(w in clause for w in _A["subsidy_cues"] + _A["budget_cues"])
+        table = _table_context(t, f.start)
+        header_grant = bool(table) and any(w in table[0] for w in _A["subsidy_cues"] + _A["table_grant_headers"])
+        granted = header_grant or any(w in clause for w in _A["subsidy_cues"] + _A["budget_cues"])
+        floor_or_cap = "min" if _last(_THRESHOLD_MIN, window) else "max" if _last(_THRESHOLD_MAX, window) else None
         eligibility = None
-        if not any(w in sentence for w in _A["subsidy_cues"] + _A["budget_cues"]) and not _last(_MAX, window):
-            eligibility = "min" if _last(_THRESHOLD_MIN, window) else "max" if _last(_THRESHOLD_MAX, window) else None
+        if floor_or_cap and not _last(_MAX_ONLY, window):
+            if not any(w in sentence for w in _A["subsidy_cues"] + _A["budget_cues"]):
+                eligibility = floor_or_cap  # a condition list: 上年度营业收入不超过2亿元
+            elif _in_qualifier(t, s_start, f.end, s_end):
+                eligibility = floor_or_cap  # 对营业收入首次突破1亿元的企业，给予…
         # a percent that is a selection share or a rate, not a grant
         if is_ratio and not granted and not eligibility:
             continue
@@ -119,7 +159,7 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
             role = "threshold"
         elif eligibility:
             role, threshold = "threshold", eligibility
-        elif any(w in sentence for w in _A["subsidy_cues"]):
+        elif header_grant or any(w in sentence for w in _A["subsidy_cues"]):
             role = "subsidy"
         else:
             continue
@@ -133,6 +173,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                 bound = threshold
             elif after.lstrip().startswith(("以内", "封顶")):
                 bound = "max"
+            elif table and _last(_MAX, table[0]):
+                bound = "max"  # a 最高额度 column
         in_list = fi > 0 and figures[fi - 1].end <= f.start and set(t[figures[fi - 1].end:f.start]) <= _LIST_GLUE
         distributive = _A["distribute"] in t[s_start:f.start]
         if bound is None and in_list and distributive:
@@ -140,12 +182,15 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         bound = bound or "exact"
         if not in_list:
             list_bound[s_start] = bound
-        per_text = t[c_start:f.start]
-        per = _per(per_text)
-        if not per:
-            prev = clauses.previous(c_start)
-            if prev and prev[0] >= s_start and not any(p.start >= prev[0] and p.end <= prev[1] for p in figures):
-                per = _per(t[prev[0]:prev[1]])
+        per = _per(t[c_start:f.start]) if role != "threshold" else []
+        prev = clauses.previous(c_start)
+        if role != "threshold" and prev and prev[0] >= s_start and not any(
+                p.start >= prev[0] and p.end <= prev[1] for p in figures):
+            before = t[prev[0]:prev[1]]
+            if not per:
+                per = _per(before)
+            elif "year" not in per and _YEARLY_ROUND.search(before):
+                per = sorted({*per, "year"}, key=_PER_ORDER.index)  # 每年遴选…，每家给予…
         span_start = f.start
         hit = _last(_MAX if bound == "max" else _MIN, window) if bound in ("max", "min") else None
         if hit:
@@ -161,6 +206,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                "per": per, "condition_id": None, "_cond": None, "_at": f.start}
         if role == "subsidy":
             rec["_cond"] = find_condition(t, s_start, c_start, f.start, clauses.previous(c_start))
+            if rec["_cond"] is None and table and table[1] and not t[slice(*table[1])].strip().isdigit():
+                rec["_cond"] = table[1]  # the row's first cell names what the row supports
         amounts.append(rec)
 
     _attach_conditions(norm, amounts, conditions, in_measure)

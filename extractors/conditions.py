@@ -54,23 +54,27 @@ def _strip_words(text: str, a: int, b: int, options: list[str], *, per: bool = F
     return a
 
 
-def _own_subject(text: str, clause_start: int, figure_start: int) -> tuple[int, int] | None:
+def _own_subject(text: str, clause_start: int, figure_start: int) -> tuple[tuple[int, int], bool] | None:
+    """The subject before 给予 in the figure's clause, and whether it opens with a rate (每培养1名…)."""
     g = text.find("给予", clause_start, figure_start)
     if g < 0:
         return None
     a, b = _trim(text, clause_start, g)
     if text.startswith(_A["condition_open"], a) or any(text.startswith(w, a) for w in ("按照", "按", "根据", "依据")):
         return None
-    a = _strip_words(text, a, b, _NOT_SUBJECT + _GIVERS, per=True)
+    start = a
+    a = _strip_words(text, a, b, _NOT_SUBJECT + _GIVERS)
+    rate = _PER_LEAD.match(text, a, b)
+    core = _strip_words(text, a, b, _NOT_SUBJECT + _GIVERS, per=True)
     b2 = b
     for w in _NOT_SUBJECT:
-        if text.endswith(w, a, b2):
+        if text.endswith(w, core, b2):
             b2 -= len(w)
-    a, b = _trim(text, a, b2)
-    if b - a < 2 or text.startswith(_NOT_SUBJECT_START, a) or any(
-            text.startswith(w, a) and b - a <= len(w) for w in _GIVERS):
+    core, b = _trim(text, core, b2)
+    if b - core < 2 or text.startswith(_NOT_SUBJECT_START, core) or any(
+            text.startswith(w, core) and b - core <= len(w) for w in _GIVERS):
         return None
-    return a, b
+    return ((a, b), True) if rate and rate.end() > a else ((core, b), False)
 
 
 def _dui_clause(text: str, sentence_start: int, figure_start: int, *, openers: bool = False
@@ -106,15 +110,21 @@ def _dui_clause(text: str, sentence_start: int, figure_start: int, *, openers: b
     for w in _NOT_SUBJECT:
         if text.endswith(w, a, b):
             b -= len(w)
+    cut = max(text.rfind(",", a, b), text.rfind("，", a, b))
+    if cut > a and text[b - 1:b] == "的" and any(v in text[a:cut] for v in _A["action_verbs"]):
+        a, b = _trim(text, cut + 1, b)  # 对平台开展绩效评价，评价结果为优秀的 -> 评价结果为优秀的
     return (a, b) if b - a >= 2 else None
 
 
 def find_condition(text: str, sentence_start: int, clause_start: int, figure_start: int,
                    previous_clause: tuple[int, int] | None) -> tuple[int, int] | None:
     """Normalized span of the qualifying words for a figure (see the module docstring for the order)."""
-    found = _own_subject(text, clause_start, figure_start) or _dui_clause(text, sentence_start, figure_start)
-    if found:
-        return found
+    own = _own_subject(text, clause_start, figure_start)
+    dui = _dui_clause(text, sentence_start, figure_start)
+    if own and not (own[1] and dui):  # a rate phrase (每诊断1家企业) yields to a 对 clause
+        return own[0]
+    if dui:
+        return dui
     m = None
     for m in _MERIT.finditer(text, sentence_start, figure_start):
         pass

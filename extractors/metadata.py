@@ -24,11 +24,13 @@ _PERIOD_PLAIN = lexicon.compile_(_M["period_plain"])
 _VALID_FROM = lexicon.compile_(_M["valid_from"])
 _VALID_UNTIL = lexicon.compile_(_M["valid_until"])
 _VALID_YEARS = lexicon.compile_(_M["valid_years"])
+_VALID_FROM_ISSUE = lexicon.compile_(_M["valid_from_issue"])
 _CITE = lexicon.compile_(_M["cite"])
 _CITE_BEFORE = lexicon.compile_(_M["cite_before"])
 _CITE_NOT_BEFORE = lexicon.compile_(_M["cite_not_before"])
 _ISSUER = r"(?:%s)%s" % (_M["region"], _M["issuer_suffix"])
-_LEADING_ISSUER = lexicon.compile_(r"^(?P<issuer>%s(?:[、和与]%s)*)(?:[ \t]+|(?=关于))" % (_ISSUER, _ISSUER))
+_LEADING_ISSUER = lexicon.compile_(r"^(?P<issuer>%s(?:(?:[、和与]|[ \t]+)%s)*)(?:[ \t]+|(?=关于))" % (_ISSUER, _ISSUER))
+_ISSUER_SPLIT = lexicon.compile_(r"[ \t]+|[、和与](?=%s)" % _ISSUER)
 _REGION_PREFIX = lexicon.compile_(r"^%s" % _M["region"])
 _TITLE_END = lexicon.TITLE_END
 _CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0}
@@ -142,7 +144,7 @@ def _title_and_issuer(norm: Normalized, header: list[Line]) -> tuple[str | None,
         raw = _STATUS.sub("", raw)
     m = _LEADING_ISSUER.match(raw)
     if m and len(compact(raw[m.end():])) > 4:
-        issuer = compact(m.group("issuer"))
+        issuer = "、".join(compact(p) for p in _ISSUER_SPLIT.split(m.group("issuer")) if compact(p))
         raw = raw[m.end():]
     return compact(raw) or None, issuer, draft
 
@@ -166,7 +168,8 @@ def _signature_block(norm: Normalized, body_end: int) -> list[Line]:
     return []
 
 
-def _period(title: str | None, text: str) -> dict | None:
+def _period(title: str | None, text: str, issue_date: str | None) -> dict | None:
+    """A plan period printed in the title, else a validity clause (start date plus duration or end date)."""
     if title:
         m = _PERIOD_TITLE.search(title) or _PERIOD_PLAIN.search(title)
         if m:
@@ -174,15 +177,19 @@ def _period(title: str | None, text: str) -> dict | None:
             if 1900 < a <= b < 2100:
                 return {"start": a, "end": b}
     start = _VALID_FROM.search(text)
+    start_date = parse_date(start.group(0)) if start else None
+    if start_date is None and _VALID_FROM_ISSUE.search(text) and issue_date:
+        start_date = issue_date
+    if start_date is None:
+        return None
+    year, rest = int(start_date[:4]), start_date[5:]
     until = _VALID_UNTIL.search(text)
-    a = _cn_int(start.group("y")) if start else None
-    if a and until and _cn_int(until.group("y")):
-        return {"start": a, "end": _cn_int(until.group("y"))}
+    if until and _cn_int(until.group("y")):
+        return {"start": year, "end": _cn_int(until.group("y"))}
     years = _VALID_YEARS.search(text)
-    if a and years:
-        n = _cn_int(years.group("n"))
-        if n:
-            return {"start": a, "end": a + n - 1}
+    n = _cn_int(years.group("n")) if years else None
+    if n:
+        return {"start": year, "end": year + n - (1 if rest == "01-01" else 0)}  # ends the day before
     return None
 
 
@@ -263,7 +270,7 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: 
         "doc_number": doc_number,
         "status": "draft" if draft else "final",
         "region": region,
-        "period": _period(title, norm.text),
+        "period": _period(title, norm.text, issue_date),
         "issue_date": issue_date,
         "cited": _cited(norm, title),
         "index_number": compact(portal["索引号"]) if portal.get("索引号") else None,

@@ -16,6 +16,7 @@ import regex
 from extractors import lexicon
 
 _TRANSLATE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_TRANSLATE.update({cp: 0x20 for cp in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x1680)})
 _TRANSLATE.update({0x3000: 0x20, 0x00A0: 0x20, 0x2236: ord(":"), 0xFE30: ord(":"),
                    0x2014: ord("-"), 0x2013: ord("-"), 0x2012: ord("-"), 0x2212: ord("-"),
                    0x301C: ord("~"), 0x2015: ord("-")})
@@ -73,8 +74,8 @@ def _join_points(t: str) -> list[tuple[int, int]]:
         if b >= len(t) or a == 0:
             continue
         line_start = t.rfind("\n", 0, a) + 1
-        prev_line = t[line_start:a].rstrip("* \t")
-        if not prev_line:
+        prev_line = t[line_start:a].rstrip("* \t\r")
+        if not prev_line or "|" in prev_line:
             continue
         last = prev_line[-1]
         if last in lexicon.LINE_CLOSERS:
@@ -85,7 +86,7 @@ def _join_points(t: str) -> list[tuple[int, int]]:
         indent = t[t.rfind("\n", a, b) + 1:b]
         if "  " in indent or "\t" in indent:
             continue
-        if next_line[:1] in "([（【<《" or _is_marker_start(next_line) or lexicon.SIGNATURE_LINE.match(next_line) \
+        if "|" in next_line or next_line[:1] in "([（【<《" or _is_marker_start(next_line) or lexicon.SIGNATURE_LINE.match(next_line) \
                 or lexicon.DOC_NUMBER_LINE.match(next_line) or lexicon.TITLE_END.search(prev_line):
             continue
         body = _strip_marker(prev_line.lstrip())
@@ -95,9 +96,43 @@ def _join_points(t: str) -> list[tuple[int, int]]:
     return out
 
 
+_GAP = regex.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
+
+
+def _space_tables(t: str) -> str:
+    """Mark the column gaps of space-aligned tables with `|` (one character each, so offsets hold).
+
+    A table is two or more consecutive lines with the same number (>= 2) of cells separated by
+    runs of two or more spaces, each cell short.
+    """
+    lines = t.split("\n")
+
+    def n_cells(ln: str) -> int:
+        body = ln.strip().rstrip("\r")
+        if not _GAP.search(body) or body.endswith(("。", ";", "；")) or _is_marker_start(body):
+            return 0
+        parts = _GAP.split(body)
+        return len(parts) if max(map(len, parts)) <= 40 else 0
+
+    cells = [n_cells(ln) for ln in lines]
+    out, i = [], 0
+    while i < len(lines):
+        j = i
+        while j + 1 < len(lines) and cells[i] >= 2 and cells[j + 1] == cells[i]:
+            j += 1
+        block = lines[i:j + 1]
+        if j > i:
+            block = [_GAP.sub(lambda m: "|" + m.group(0)[1:], ln) for ln in block]
+        out.extend(block)
+        i = j + 1
+    return "\n".join(out)
+
+
 def normalize(text: str, *, join_breaks: bool = True) -> Normalized:
     """Translate full-width forms, drop markup and CRs, join lines broken mid-sentence."""
     t = text.translate(_TRANSLATE)
+    if "  " in t:
+        t = _space_tables(t)
     deletions = [m.span() for m in _MARKUP.finditer(t)]
     if join_breaks:
         deletions.extend(_join_points(t))

@@ -16,8 +16,10 @@ from extractors.normalize import Normalized, compact
 
 _U = lexicon.patterns()["units"]
 _ROLES: dict[str, str] = _U["markers"]
-_MARKER = lexicon.compile_(r"(?P<marker>%s)[ \t]*[】\]]?[ \t]*(?:[:：][ \t]*|(?=[\p{Han}]))"
+_MARKER = lexicon.compile_(r"(?<![\p{Han}])(?P<marker>%s)(?:[ \t]*[:：][ \t]*|[ \t]*[】\]][ \t]*[:：]?[ \t]*)"
                            % "|".join(sorted(_ROLES, key=len, reverse=True)))
+_VERB_FORM = lexicon.compile_(_U["verb_form"])
+_BARE_PLACE = lexicon.compile_(_U["bare_place"])
 _SEPARATORS = frozenset(_U["name_separators"])
 _STOPPERS = frozenset(_U["stoppers"])
 _OPEN, _CLOSE = "(（[【", ")）]】"
@@ -80,7 +82,13 @@ def _names(text: str, start: int, end: int) -> list[tuple[int, int]]:
             if b > a:
                 out.append((a, b))
             seg = i + 1
-    return out
+    merged: list[tuple[int, int]] = []
+    for a, b in out:
+        if merged and _BARE_PLACE.match(text[merged[-1][0]:merged[-1][1]]) and text[a] in "区县市镇乡街":
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _list_end(text: str, start: int) -> int:
@@ -101,6 +109,12 @@ def _list_end(text: str, start: int) -> int:
             depth -= 1
         elif ch in ";；" and _MARKER.match(text, i + 1):
             return i
+        elif ch in " \t":
+            j = i
+            while j < len(text) and text[j] in " \t":
+                j += 1
+            if _MARKER.match(text, j) or (j < len(text) and text[j] in _OPEN and _MARKER.match(text, j + 1)):
+                return i
         i += 1
     return i
 
@@ -149,6 +163,10 @@ def extract_units(norm: Normalized, measures: list[dict], *, region: str | None 
         found += [(_ROLES[m.group("marker")], a, b) for a, b in _names(t, m.end(), end)]
     for a, b in table_cells:
         found += [("responsible", x, y) for x, y in _names(t, a, b)]
+    for m in _VERB_FORM.finditer(t):
+        found += [(_U["verb_roles"][m.group("lead_verb")], x, y) for x, y in _names(t, *m.span("lead"))]
+        if m.group("coop"):
+            found += [("cooperating", x, y) for x, y in _names(t, *m.span("coop"))]
     out = []
     for role, a, b in sorted(found, key=lambda f: f[1]):
         name = compact(norm.original_text(a, b))

@@ -64,6 +64,17 @@ OTHER_LAYOUTS = [
      [("subsidy", "max", 300000, None, [])]),
     # 最高奖 is an award, not a cap
     ("1.奖励。对获得省科学技术最高奖的个人给予省财政奖励同等额度配套奖励。", [("subsidy", "exact", None, 1.0, [])]),
+    # a space-aligned table: the 最高额度 column is a cap, the row's first cell what it supports
+    ("第七条 支持标准如下：\n类别            支持标准              最高额度\n研究开发服务    按合同金额的50%       30万元\n",
+     [("subsidy", "exact", None, 0.5, []), ("subsidy", "max", 300000, None, [])]),
+    # a floor inside the 对…的 clause is a threshold; the grant after it is not
+    ("1.支持。对营业收入首次突破1亿元的数字科技企业，给予最高50万元奖励。",
+     [("threshold", "min", 100000000, None, []), ("subsidy", "max", 500000, None, [])]),
+    ("1.支持。对新入选市级科技领军企业的，给予不高于200万元的研发补助。", [("subsidy", "max", 2000000, None, [])]),
+    ("（二）上年度营业收入不超过2亿元；", [("threshold", "max", 200000000, None, [])]),
+    ("1.支持。单个企业年度补助封顶300万元，按研发费用增量部分的10%给予补助。",
+     [("subsidy", "max", 3000000, None, ["entity", "year"]), ("subsidy", "exact", None, 0.1, [])]),
+    ("1.支持。每年遴选支持一批中试平台，每家给予最高100万元补助。", [("subsidy", "max", 1000000, None, ["entity", "year"])]),
     # a cap per carrier per year
     ("1.支持投资。按实际投资额的10%给予奖励，单个孵化载体每年最高100万元。",
      [("subsidy", "exact", None, 0.1, []), ("subsidy", "max", 1000000, None, ["entity", "year"])]),

@@ -14,6 +14,12 @@ ARTICLES = ("青岛市科技型企业研发投入补助管理办法\n\n第一条
 VALID_YEARS = "合肥市促进科技成果转化若干措施（草案）\n一、支持转化。给予奖励。\n本措施自2025年1月1日起施行，有效期3年。\n"
 
 
+CRLF_PLAN = "长沙市科技创新平台能级提升行动计划（2024—2027年）\r\n\r\n为加快建设全球研发中心城市，制定本行动计划。\r\n"
+JOINT = ("武汉市科学技术局 武汉市财政局关于印发武汉市企业研发投入后补助实施细则的通知\n武科规〔2024〕2号\n"
+         "第一条 为规范管理，制定本细则。\n第十五条 本细则自2024年4月1日起施行，有效期5年。\n")
+FROM_ISSUE = "佛山市促进产学研深度融合若干措施\n一、支持。给予补助。\n本措施自印发之日起实施，有效期至2026年12月31日。\n\n佛山市科学技术局\n2024年8月12日\n"
+
+
 @pytest.mark.parametrize("text, field, expected", [
     (DRAFT, "title", "加快推进科技型企业高质量发展行动方案"),
     (DRAFT, "issuer", "济南市科学技术局"),
@@ -37,6 +43,12 @@ VALID_YEARS = "合肥市促进科技成果转化若干措施（草案）\n一、
     (VALID_YEARS, "status", "draft"),
     (VALID_YEARS, "title", "合肥市促进科技成果转化若干措施"),
     (VALID_YEARS, "period", {"start": 2025, "end": 2027}),
+    (CRLF_PLAN, "title", "长沙市科技创新平台能级提升行动计划（2024—2027年）"),
+    (CRLF_PLAN, "period", {"start": 2024, "end": 2027}),
+    (JOINT, "issuer", "武汉市科学技术局、武汉市财政局"),
+    (JOINT, "title", "关于印发武汉市企业研发投入后补助实施细则的通知"),
+    (JOINT, "period", {"start": 2024, "end": 2029}),
+    (FROM_ISSUE, "period", {"start": 2024, "end": 2026}),
 ])
 def test_metadata_fields(text, field, expected):
     meta, _ = extract_metadata(normalize(text))

@@ -20,6 +20,8 @@ PAIRS = [
      DATA / "revisions" / "000_final.diff.json"),
     (DATA / "corpus" / "sources" / "104_draft_half_width.txt", DATA / "corpus" / "sources" / "107_final_of_104.txt",
      DATA / "corpus" / "revisions" / "104_to_107.diff.json"),
+    (DATA / "blind" / "sources" / "207_nanchang_draft.txt", DATA / "blind" / "sources" / "208_nanchang_final.txt",
+     DATA / "blind" / "revisions" / "207_to_208.diff.json"),
 ]
 
 
@@ -27,7 +29,7 @@ def _doc(path: Path) -> dict:
     return build_document(read_document(path))
 
 
-@pytest.mark.parametrize("old, new, gold", PAIRS, ids=["000-final", "104-107"])
+@pytest.mark.parametrize("old, new, gold", PAIRS, ids=["000-final", "104-107", "207-208"])
 def test_diff_meets_bar_on_draft_final_pairs(old, new, gold, tmp_path):
     d = diff(_doc(old), _doc(new))
     result = score_diff(json.loads(gold.read_text(encoding="utf-8")), d)

@@ -81,9 +81,10 @@ def test_extract_flow_meets_seed_bars(seed_run):
     assert below_bars(result, EXTRACTION_BARS) == []
 
 
-def test_extract_flow_meets_bars_on_other_layouts(tmp_path):
-    extract_flow([str(DATA / "corpus" / "sources")], str(tmp_path))
-    result = evaluate(DATA / "corpus" / "gold", tmp_path)
+@pytest.mark.parametrize("corpus", ["corpus", "blind"])
+def test_extract_flow_meets_bars_on_other_layouts(corpus, tmp_path):
+    extract_flow([str(DATA / corpus / "sources")], str(tmp_path))
+    result = evaluate(DATA / corpus / "gold", tmp_path)
     assert result["missing_outputs"] == []
     assert below_bars(result, EXTRACTION_BARS) == []
 
