@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-from extractors import __version__
+from extractors import fingerprint
 from extractors.metadata import extract_metadata
 from extractors.normalize import Normalized, compact, normalize, revision_digest
 from extractors.structure import closing_start, extract_structure
@@ -56,7 +56,7 @@ def extract(text: str, *, portal: dict | None = None, norm: Normalized | None = 
         "units": extract_units(norm, measures, region=metadata.get("region")),
         "conditions": conditions,
         "warnings": warnings,
-        "extractor_version": __version__,
+        "extractor_version": fingerprint(),
     }
     if not measures:
         from schemas.errors import warning

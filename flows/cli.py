@@ -26,8 +26,12 @@ def _prefect_env(verbose: bool) -> None:
 @app.command()
 def extract(paths: List[Path] = typer.Argument(..., help="files or folders to ingest"),
             out: Path = typer.Option(Path("output"), "--out", "-o", help="output folder"),
+            batch_size: int = typer.Option(25, help="documents per Prefect task"),
+            workers: Optional[int] = typer.Option(None, help="start a local Dask cluster with N workers"),
+            dask_address: Optional[str] = typer.Option(None, help="run on an existing Dask cluster (tcp://HOST:PORT)"),
+            force: bool = typer.Option(False, "--force", help="re-extract documents even if unchanged"),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
-    """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb)."""
+    """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb, diffs/)."""
     _prefect_env(verbose)
     from flows.extract_flow import extract_flow
 
@@ -35,19 +39,45 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
     if missing:
         console.print(f"[red]No such file or folder: {', '.join(missing)}")
         raise typer.Exit(2)
-    summary = extract_flow([str(p) for p in paths], str(out))
+    flow_fn = extract_flow
+    if workers or dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        runner = (DaskTaskRunner(address=dask_address) if dask_address else
+                  DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
+                                                 "dashboard_address": None}))
+        flow_fn = extract_flow.with_options(task_runner=runner)
+    summary = flow_fn([str(p) for p in paths], str(out), batch_size=batch_size, use_cache=not force,
+                      progress=console.is_terminal and not verbose)
     _print_summary(summary, out)
     if summary["errors"]:
         console.print(f"[red]{len(summary['errors'])} document(s) failed; error records in {out / 'errors'}")
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(raw: Path = typer.Option(Path("raw"), help="folder of policy files to extract on each run"),
+          out: Path = typer.Option(Path("output"), "--out", "-o", help="output folder"),
+          cron: str = typer.Option("0 2 * * *", help="schedule (cron, server time zone unless --timezone)"),
+          timezone_: str = typer.Option("Asia/Shanghai", "--timezone", help="time zone of the cron schedule"),
+          name: str = typer.Option("policyflow-scheduled", help="deployment name")) -> None:
+    """Serve the extract flow as a scheduled deployment on the Prefect API in PREFECT_API_URL."""
+    os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
+    from prefect.client.schemas.schedules import CronSchedule
+
+    from flows.extract_flow import extract_flow
+
+    extract_flow.serve(name=name, schedules=[CronSchedule(cron=cron, timezone=timezone_)],
+                       parameters={"paths": [str(raw.resolve())], "out": str(out.resolve())},
+                       description="Extract policy texts into validated JSON, Parquet and DuckDB.")
+
+
 def _print_summary(summary: dict, out: Path) -> None:
     t = Table(title=f"policyflow extract → {out}")
-    for col in ("documents", "extracted", "duplicates", "warnings", "errors"):
+    for col in ("documents", "extracted", "unchanged", "duplicates", "warnings", "errors", "seconds"):
         t.add_column(col, justify="right")
-    t.add_row(*(str(summary[c]) for c in ("documents", "extracted", "duplicates", "warnings")),
-              str(len(summary["errors"])))
+    t.add_row(*(str(summary[c]) for c in ("documents", "extracted", "unchanged", "duplicates", "warnings")),
+              str(len(summary["errors"])), str(summary.get("seconds", "")))
     console.print(t)
     r = Table(show_header=True)
     r.add_column("records")

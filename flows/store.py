@@ -265,3 +265,17 @@ def write_catalog(out: Path) -> Path:
         Path(tmp + ".wal").unlink(missing_ok=True)
     atomic_write(stamp, digest.hexdigest().encode())
     return target
+
+
+def tables_current(out: Path, errors: list[dict]) -> dict[str, int] | None:
+    """Row counts when the tables already describe exactly the stored revisions and these errors, else None."""
+    tables = out / "tables"
+    if not all((tables / f"{n}.parquet").exists() for n in TABLES) or not (out / "catalog.duckdb").exists():
+        return None
+    docs = pq.read_table(tables / "documents.parquet", columns=["policy_id", "revision_id"]).to_pylist()
+    stored = {(p.parent.name, p.stem) for p in (out / "revisions").glob("*/*.json")}
+    if {(d["policy_id"], d["revision_id"]) for d in docs} != stored or len(docs) != len(stored):
+        return None
+    if pq.read_table(tables / "errors.parquet").to_pylist() != list(errors):
+        return None
+    return {n: pq.ParquetFile(tables / f"{n}.parquet").metadata.num_rows for n in TABLES}
