@@ -9,7 +9,7 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run test test-slow test-all schema clean browser
+.PHONY: install run test test-slow test-all schema clean browser bench
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test-slow: install
 	$(BIN)/python -m pytest -q -m slow; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
 test-all: test test-slow
+
+# Benchmark on a synthetic corpus (N documents, default 1000); prints one JSON object.
+N ?= 1000
+bench: install
+	N=$(N) $(BIN)/python -m flows.bench
 
 schema: install
 	$(BIN)/policyflow schema

@@ -27,12 +27,18 @@ def _class(chars: frozenset[str]):
     return lexicon.compile_("[%s]" % "".join(regex.escape(c) for c in sorted(chars)))
 
 
+@lru_cache(maxsize=16)
+def _cuts(text: str, chars: frozenset[str]) -> list[int]:
+    """Boundary positions, computed once per text (targets and amounts share them)."""
+    return [m.start() for m in _class(chars).finditer(text)]
+
+
 class Boundaries:
     """Positions of boundary characters, for O(log n) 'enclosing sentence/clause' look-ups."""
 
     def __init__(self, text: str, chars: frozenset[str]):
         self.text = text
-        self.cuts = [m.start() for m in _class(chars).finditer(text)]
+        self.cuts = _cuts(text, chars)
 
     def around(self, start: int, end: int) -> tuple[int, int]:
         """[a, b) of the unit holding text[start:end], boundary characters excluded."""

@@ -12,6 +12,10 @@ rebuilt by putting each listed grade in place of the list.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+import regex
+
 from extractors import lexicon
 from extractors.clauses import words
 
@@ -38,20 +42,19 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+@lru_cache(maxsize=8)
+def _alternation(options: tuple[str, ...]):
+    return lexicon.compile_("(?:%s)" % "|".join(regex.escape(w) for w in sorted(options, key=len, reverse=True)))
+
+
 def _strip_words(text: str, a: int, b: int, options: list[str], *, per: bool = False) -> int:
     """Skip leading words (and, with `per`, per-phrases such as 每家, 单个项目) in text[a:b]."""
-    changed = True
-    while changed:
-        changed = False
-        for w in options:
-            if text.startswith(w, a) and a + len(w) <= b:
-                a += len(w)
-                changed = True
-                break
-        m = _PER_LEAD.match(text, a, b) if per and not changed else None
-        if m and m.end() > a:
-            a, changed = m.end(), True
-    return a
+    words = _alternation(tuple(options))
+    while True:
+        m = words.match(text, a, b) or (_PER_LEAD.match(text, a, b) if per else None)
+        if not m or m.end() == a:
+            return a
+        a = m.end()
 
 
 def _own_subject(text: str, clause_start: int, figure_start: int) -> tuple[tuple[int, int], bool] | None:

@@ -55,7 +55,13 @@ def tokens(text: str) -> list[str]:
 
 def strip_leading(text: str, words: Iterable[str]) -> str:
     """`text` without leading whole tokens found in `words` (培育/技术经纪人 -> 技术经纪人, but 在孵企业 stays)."""
-    vocab = set(words)
+    return _strip_leading(text, frozenset(words))
+
+
+@lru_cache(maxsize=4096)
+def _strip_leading(text: str, vocab: frozenset[str]) -> str:
+    if not any(text.startswith(w) for w in vocab):
+        return text
     toks = tokens(text)
     i = 0
     while i < len(toks) - 1 and toks[i] in vocab:

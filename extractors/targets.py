@@ -19,7 +19,7 @@ _BEFORE = sorted(_T["comparators_before"], key=lambda p: -len(p[0]))
 _AFTER = sorted(_T["comparators_after"], key=lambda p: -len(p[0]))
 _NOT_TARGET = _T["not_target"]
 _SCOPES = sorted(_T["scope_words"], key=len, reverse=True)
-_VERBS = sorted(_T["lead_verbs"], key=len, reverse=True)
+_VERBS = frozenset(_T["lead_verbs"])
 _GOAL_SECTION = ("目标", "指标")
 _STRIP = " \t,，、:：“”\"'()（）"
 _LINKING = sorted(_T["linking_verbs"], key=len, reverse=True)

@@ -26,14 +26,14 @@ def _prefect_env(verbose: bool) -> None:
 @app.command()
 def extract(paths: List[Path] = typer.Argument(..., help="files or folders to ingest"),
             out: Path = typer.Option(Path("output"), "--out", "-o", help="output folder"),
-            batch_size: int = typer.Option(25, help="documents per Prefect task"),
+            batch_size: Optional[int] = typer.Option(None, help="documents per Prefect task (default: ~8 tasks)"),
             workers: Optional[int] = typer.Option(None, help="start a local Dask cluster with N workers"),
             dask_address: Optional[str] = typer.Option(None, help="run on an existing Dask cluster (tcp://HOST:PORT)"),
             force: bool = typer.Option(False, "--force", help="re-extract documents even if unchanged"),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
     """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb, diffs/)."""
     _prefect_env(verbose)
-    from flows.extract_flow import extract_flow
+    from flows.extract_flow import extract_flow, local_settings
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -47,8 +47,9 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                   DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                                  "dashboard_address": None}))
         flow_fn = extract_flow.with_options(task_runner=runner)
-    summary = flow_fn([str(p) for p in paths], str(out), batch_size=batch_size, use_cache=not force,
-                      progress=console.is_terminal and not verbose)
+    with local_settings():
+        summary = flow_fn([str(p) for p in paths], str(out), batch_size=batch_size, use_cache=not force,
+                          progress=console.is_terminal and not verbose)
     _print_summary(summary, out)
     if summary["errors"]:
         console.print(f"[red]{len(summary['errors'])} document(s) failed; error records in {out / 'errors'}")

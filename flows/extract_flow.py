@@ -1,7 +1,10 @@
 """The main flow: ingest -> extract -> validate -> store each document, then tables, catalog and reviews.
 
-Documents travel in batches (one Prefect task per batch: a task costs ~5 ms of orchestration,
-a document ~10 ms of extraction), so orchestration stays a small share of the run. One broken
+Tasks have side effects (they write the store), so none is cached by Prefect: the store's own
+content-hash cache decides what is re-extracted. Documents travel in batches (one Prefect task per batch: a task costs ~5 ms of orchestration,
+a document ~5 ms of extraction), so orchestration stays a small share of the run. Locally the
+batches run one at a time (threads only add GIL contention to CPU-bound work); for parallelism
+run on Dask (`--workers N` or `--dask-address`). One broken
 document yields an error record (file, stage, cause) and never sinks the run. A document whose
 bytes and extractor fingerprint are unchanged since the last run is not re-extracted.
 """
@@ -11,13 +14,15 @@ import hashlib
 import json
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
 from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors import fingerprint
 from extractors.pipeline import extract
@@ -121,9 +126,6 @@ def process_document(path: Path, out: Path, *, root: Path | None = None, use_cac
         if stored["source"]["sha256"] != doc["source"]["sha256"]:
             status = "duplicate"  # the same revision from another file (re-encoded, re-wrapped): first seen wins
     if status == "ok":
-        for stale in (out / "revisions").glob(f"*/{doc['revision_id']}.json"):
-            if stale != target:
-                stale.unlink()
         store.atomic_write(target, store.dump_json(doc))
     outcome = Outcome(str(path), path.name, status, doc["policy_id"], doc["revision_id"],
                       {k: len(doc[k]) for k in KINDS}, len(doc["warnings"]), source_sha256=doc["source"]["sha256"])
@@ -133,38 +135,42 @@ def process_document(path: Path, out: Path, *, root: Path | None = None, use_cac
     return outcome
 
 
-@task(name="extract-batch", retries=1, task_run_name="extract {items[0][0]} (+{size})")
-def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool = True, size: int = 0) -> list[dict]:
-    """A batch of documents; returns outcomes as plain dicts (cheap to ship back from Dask workers)."""
+@task(name="extract-batch", retries=1, task_run_name="extract {items[0][0]} (+{size})", cache_policy=NO_CACHE)
+def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool = True, size: int = 0) -> str:
+    """A batch of documents; returns the outcomes as one JSON string.
+
+    A string is cheap to ship back from a Dask worker, and Prefect does not walk it the way it
+    walks nested task results (which cost more than the cached documents themselves).
+    """
     outcomes = []
     for path, root in items:
         o = process_document(Path(path), Path(out), root=Path(root) if root else None, use_cache=use_cache)
         if o.error:
             get_run_logger().warning("%s: %s", o.filename, o.error["message"])
-        outcomes.append(asdict(o))
-    return outcomes
+        outcomes.append(o.__dict__)
+    return json.dumps(outcomes, ensure_ascii=False)
 
 
-@task(name="register-revisions")
-def register_revisions(out: Path, outcomes: list[Outcome], first_seen: str) -> list[str]:
-    stored = [{"revision_id": o.revision_id, "policy_id": o.policy_id, "filename": o.filename,
-               "source_sha256": o.source_sha256} for o in outcomes if o.status == "ok" and not o.cached]
+@task(name="register-revisions", cache_policy=NO_CACHE)
+def register_revisions(out: Path, stored: list[dict], first_seen: str) -> list[str]:
+    """Record the revisions written in this run (small arguments: Prefect walks every task input)."""
+    if stored:
+        store.prune_moved(out, {s["revision_id"] for s in stored})
     return store.register(out, stored, first_seen)
 
 
-@task(name="write-tables")
-def write_outputs(out: Path, outcomes: list[Outcome]) -> dict[str, int]:
-    errors = [o.error for o in outcomes if o.error]
-    if all(o.cached or o.error for o in outcomes) and (counts := store.tables_current(out, errors)):
+@task(name="write-tables", cache_policy=NO_CACHE)
+def write_outputs(out: Path, errors: list[dict], changed: bool) -> dict[str, int]:
+    if not changed and (counts := store.tables_current(out, errors)):
         return counts  # nothing changed since the tables were written
     counts = store.write_tables(out, store.iter_revisions(out), errors)
     store.write_catalog(out)
     return counts
 
 
-@task(name="write-diffs")
-def write_diffs(out: Path, new_ids: list[str]) -> list[str]:
-    return [str(p["html"]) for p in review_new_revisions(out, new_ids)]
+@task(name="write-diffs", cache_policy=NO_CACHE)
+def write_diffs(out: Path, new: list[tuple[str, str]]) -> list[str]:
+    return [str(p["html"]) for p in review_new_revisions(out, new)]
 
 
 def summarize(outcomes: list[Outcome], table_counts: dict[str, int]) -> dict:
@@ -236,8 +242,29 @@ class _Progress:
             self.bar.__exit__(*exc)
 
 
-@flow(name="policyflow-extract", log_prints=False)
-def extract_flow(paths: list[str], out: str = "output", batch_size: int = 25, use_cache: bool = True,
+def local_settings():
+    """Settings for a local run (no PREFECT_API_URL): flow-run heartbeats off.
+
+    Heartbeats let a Prefect server notice crashed runs of deployments; a local ephemeral run has
+    nobody watching, and stopping the heartbeat thread costs up to a second per flow run.
+    """
+    import contextlib
+    import os
+
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    if os.environ.get("PREFECT_API_URL"):
+        return contextlib.nullcontext()
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+
+
+def auto_batch_size(n: int) -> int:
+    """Documents per task: about eight tasks per run, between 25 and 200 documents each."""
+    return max(25, min(200, -(-n // 8)))
+
+
+@flow(name="policyflow-extract", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=1))
+def extract_flow(paths: list[str], out: str = "output", batch_size: int | None = None, use_cache: bool = True,
                  progress: bool = False) -> dict:
     """Extract every policy file under `paths` into the output folder `out`."""
     started = time.perf_counter()
@@ -245,21 +272,40 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int = 25, us
     out_dir.mkdir(parents=True, exist_ok=True)
     first_seen = datetime.now(timezone.utc).isoformat(timespec="seconds")
     items = [(str(f), str(root) if root else None) for f, root in resolve_inputs([Path(p) for p in paths])]
+    batch_size = batch_size or auto_batch_size(len(items))
     batches = [items[i:i + batch_size] for i in range(0, len(items), max(1, batch_size))]
     order = {path: i for i, (path, _) in enumerate(items)}
     outcomes: list[Outcome] = []
+    phases: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[name] = round(now - mark, 3)
+        mark = now
+
     with _Progress(progress, len(items)) as bar:
         futures = [extract_batch.submit(b, str(out_dir), use_cache, len(b) - 1) for b in batches]
         for fut in as_completed(futures):
-            done = [Outcome(**o) for o in fut.result()]
+            done = [Outcome(**o) for o in json.loads(fut.result())]
             outcomes.extend(done)
             bar.advance(len(done))
     outcomes.sort(key=lambda o: order[o.path])
-    new_ids = register_revisions(out_dir, outcomes, first_seen)
-    table_counts = write_outputs(out_dir, outcomes)
-    reviews = write_diffs(out_dir, new_ids)
+    lap("documents")
+    written = [{"revision_id": o.revision_id, "policy_id": o.policy_id, "filename": o.filename,
+                "source_sha256": o.source_sha256} for o in outcomes if o.status == "ok" and not o.cached]
+    new_ids = register_revisions(out_dir, written, first_seen)
+    lap("register")
+    errors = [o.error for o in outcomes if o.error]
+    table_counts = write_outputs(out_dir, errors, any(not (o.cached or o.error) for o in outcomes))
+    lap("tables")
+    policy_of = {o.revision_id: o.policy_id for o in outcomes if o.revision_id}
+    reviews = write_diffs(out_dir, [(policy_of[rid], rid) for rid in new_ids])
+    lap("diffs")
     summary = summarize(outcomes, table_counts)
-    summary.update(new_revisions=len(new_ids), reviews=reviews, seconds=round(time.perf_counter() - started, 2))
+    summary.update(new_revisions=len(new_ids), reviews=reviews, seconds=round(time.perf_counter() - started, 2),
+                   phases=phases)
     create_markdown_artifact(summary_markdown(summary), key="policyflow-extract-summary",
                              description="documents, records per kind, warnings, errors")
     return summary

@@ -54,17 +54,19 @@ def write_review(out: Path, old: dict, new: dict) -> dict[str, Path]:
     return paths
 
 
-def review_new_revisions(out: Path, new_ids: list[str]) -> list[dict[str, Path]]:
-    """For every new revision with a predecessor in its policy's history, write the review of that step."""
-    if not new_ids:
-        return []
-    wanted = set(new_ids)
-    touched = {load_revision(out, rid)["policy_id"] for rid in new_ids}
+def review_new_revisions(out: Path, new: list[tuple[str, str]]) -> list[dict[str, Path]]:
+    """For every new (policy_id, revision_id) with a neighbour in its policy's history, write that step's review."""
+    wanted = {rid for _, rid in new}
     written = []
-    for pid in sorted(touched):
-        rows = history(out, pid)[pid]
+    for pid in sorted({pid for pid, _ in new}):
+        if len(list((out / "revisions" / pid).glob("*.json"))) < 2:
+            continue  # a policy's first revision has nothing to be compared with
+        rows = history(out, pid).get(pid, [])
         for prev, cur in zip(rows, rows[1:]):
             if cur["revision_id"] in wanted or prev["revision_id"] in wanted:
-                written.append(write_review(out, load_revision(out, prev["revision_id"]),
-                                            load_revision(out, cur["revision_id"])))
+                written.append(write_review(out, _load(out, pid, prev["revision_id"]), _load(out, pid, cur["revision_id"])))
     return written
+
+
+def _load(out: Path, policy_id: str, revision_id: str) -> dict:
+    return json.loads(store.revision_path(out, policy_id, revision_id).read_text(encoding="utf-8"))
