@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import regex
+
 from extractors import lexicon
 from extractors.clauses import CLAUSE_END, SENTENCE_END, Boundaries, find_any, words
 from extractors.conditions import distribute, find_condition
@@ -38,6 +40,10 @@ _BASIS_TAIL = lexicon.compile_(_A["basis_tail"])
 _BASIS_START = sorted(_A["basis_start"], key=len, reverse=True)
 _LIST_GLUE = frozenset("、和及与 \t")
 _MAX = lexicon.compile_(_A["max_pattern"])
+_SUBSIDY = lexicon.compile_("|".join(map(regex.escape, _A["subsidy_cues"])))
+_GRANTED = lexicon.compile_("|".join(map(regex.escape, _A["subsidy_cues"] + _A["budget_cues"])))
+_BUDGET = lexicon.compile_("|".join(map(regex.escape, _A["budget_cues"])))
+_TABLE_GRANT = lexicon.compile_("|".join(map(regex.escape, _A["subsidy_cues"] + _A["table_grant_headers"])))
 _MIN = lexicon.compile_(_A["min_pattern"])
 
 
@@ -140,12 +146,12 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         is_ratio = f.ratio is not None
         threshold = next((b for w, b in _A["threshold_after"] if after.lstrip().startswith(w)), None)
         table = _table_context(t, f.start)
-        header_grant = bool(table) and any(w in table[0] for w in _A["subsidy_cues"] + _A["table_grant_headers"])
-        granted = header_grant or any(w in clause for w in _A["subsidy_cues"] + _A["budget_cues"])
+        header_grant = bool(table) and bool(_TABLE_GRANT.search(table[0]))
+        granted = header_grant or bool(_GRANTED.search(clause))
         floor_or_cap = "min" if _last(_THRESHOLD_MIN, window) else "max" if _last(_THRESHOLD_MAX, window) else None
         eligibility = None
         if floor_or_cap and not _last(_MAX_ONLY, window):
-            if not any(w in sentence for w in _A["subsidy_cues"] + _A["budget_cues"]):
+            if not _GRANTED.search(sentence):
                 eligibility = floor_or_cap  # a condition list: 上年度营业收入不超过2亿元
             elif _in_qualifier(t, s_start, f.end, s_end):
                 eligibility = floor_or_cap  # 对营业收入首次突破1亿元的企业，给予…
@@ -153,13 +159,13 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         if is_ratio and not granted and not eligibility:
             continue
         grant_after = any(w in t[f.end:s_end] for w in ("给予", "补助", "奖励", "奖补", "支持"))
-        if any(w in clause for w in _A["budget_cues"]) and "给予" not in clause:
+        if _BUDGET.search(clause) and "给予" not in clause:
             role = "budget"
         elif threshold and grant_after and not is_ratio:
             role = "threshold"
         elif eligibility:
             role, threshold = "threshold", eligibility
-        elif header_grant or any(w in sentence for w in _A["subsidy_cues"]):
+        elif header_grant or _SUBSIDY.search(sentence):
             role = "subsidy"
         else:
             continue
