@@ -27,10 +27,23 @@ def _class(chars: frozenset[str]):
     return lexicon.compile_("[%s]" % "".join(regex.escape(c) for c in sorted(chars)))
 
 
+_ALL = frozenset(SENTENCE_END | PERIOD_END | CLAUSE_END | TARGET_CLAUSE_END)
+
+
+@lru_cache(maxsize=4)
+def _all_cuts(text: str) -> tuple[list[int], str]:
+    """Every boundary position in `text` and the character there, found in one scan."""
+    pos = [m.start() for m in _class(_ALL).finditer(text)]
+    return pos, "".join(text[i] for i in pos)
+
+
 @lru_cache(maxsize=16)
 def _cuts(text: str, chars: frozenset[str]) -> list[int]:
-    """Boundary positions, computed once per text (targets and amounts share them)."""
-    return [m.start() for m in _class(chars).finditer(text)]
+    """Boundary positions of one kind, computed once per text (targets and amounts share them)."""
+    pos, found = _all_cuts(text)
+    if chars >= _ALL:
+        return pos
+    return [p for p, c in zip(pos, found) if c in chars]
 
 
 class Boundaries:

@@ -153,9 +153,12 @@ def normalize(text: str, *, join_breaks: bool = True) -> Normalized:
     return Normalized(text, "".join(pieces), norm_starts, orig_starts)
 
 
+_COMPACT = regex.compile(r"\s+|[*\u200b\u200c\u200d\ufeff]|__")
+
+
 def compact(s: str) -> str:
     """`s` without whitespace or markup: how titles and names are compared and reported."""
-    return _WS.sub("", _MARKUP.sub("", s or "")).replace("*", "")
+    return _COMPACT.sub("", s) if s else ""
 
 
 def revision_digest(norm: Normalized) -> str:

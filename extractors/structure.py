@@ -7,6 +7,7 @@ lines) is never part of the last measure.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from extractors import lexicon
@@ -28,21 +29,30 @@ class Line:
     text: str
 
 
+def _all_lines(norm: Normalized) -> list[Line]:
+    cached = norm.__dict__.get("_lines")
+    if cached is None:
+        t, out, pos = norm.text, [], 0
+        for raw in t.split("\n"):
+            stripped = raw.strip()
+            if stripped:
+                lead = len(raw) - len(raw.lstrip())
+                out.append(Line(pos + lead, pos + lead + len(stripped), stripped))
+            pos += len(raw) + 1
+        norm.__dict__["_lines"] = cached = out  # computed once per document, shared by every extractor
+    return cached
+
+
 def lines(norm: Normalized, start: int = 0, end: int | None = None) -> list[Line]:
     """Non-blank lines of the normalized text in [start, end), stripped of surrounding spaces."""
-    t = norm.text
-    end = len(t) if end is None else end
-    out, pos = [], start
-    while pos < end:
-        nl = t.find("\n", pos, end)
-        stop = end if nl < 0 else nl
-        raw = t[pos:stop]
-        stripped = raw.strip()
-        if stripped:
-            lead = len(raw) - len(raw.lstrip())
-            out.append(Line(pos + lead, pos + lead + len(stripped), stripped))
-        pos = stop + 1
-    return out
+    every = _all_lines(norm)
+    end = len(norm.text) if end is None else end
+    if start == 0 and end >= len(norm.text):
+        return every
+    starts = [ln.start for ln in every]
+    a = bisect.bisect_left(starts, start)
+    b = bisect.bisect_left(starts, end)
+    return [ln for ln in every[a:b] if ln.end <= end]
 
 
 def is_date_line(text: str) -> bool:
