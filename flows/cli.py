@@ -30,6 +30,7 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
             workers: Optional[int] = typer.Option(None, help="start a local Dask cluster with N workers"),
             dask_address: Optional[str] = typer.Option(None, help="run on an existing Dask cluster (tcp://HOST:PORT)"),
             force: bool = typer.Option(False, "--force", help="re-extract documents even if unchanged"),
+            wait: float = typer.Option(0.0, "--wait", help="seconds to wait for another run on OUT to finish"),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
     """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb, diffs/)."""
     _prefect_env(verbose)
@@ -47,9 +48,19 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                   DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                                  "dashboard_address": None}))
         flow_fn = extract_flow.with_options(task_runner=runner)
-    with local_settings():
-        summary = flow_fn([str(p) for p in paths], str(out), batch_size=batch_size, use_cache=not force,
-                          progress=console.is_terminal and not verbose)
+    from schemas.errors import LockedError
+
+    from flows.store import output_lock
+
+    try:
+        with output_lock(out, wait=wait):
+            pass  # queue (or fail clearly) before Prefect starts; the flow then takes the lock itself
+        with local_settings():
+            summary = flow_fn([str(p) for p in paths], str(out), batch_size=batch_size, use_cache=not force,
+                              progress=console.is_terminal and not verbose, wait=wait)
+    except LockedError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(3)
     _print_summary(summary, out)
     if summary["errors"]:
         console.print(f"[red]{len(summary['errors'])} document(s) failed; error records in {out / 'errors'}")

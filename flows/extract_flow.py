@@ -265,8 +265,13 @@ def auto_batch_size(n: int) -> int:
 
 @flow(name="policyflow-extract", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def extract_flow(paths: list[str], out: str = "output", batch_size: int | None = None, use_cache: bool = True,
-                 progress: bool = False) -> dict:
-    """Extract every policy file under `paths` into the output folder `out`."""
+                 progress: bool = False, wait: float = 0.0) -> dict:
+    """Extract every policy file under `paths` into the output folder `out` (one run per folder at a time)."""
+    with store.output_lock(Path(out), wait=wait):
+        return _extract(paths, out, batch_size, use_cache, progress)
+
+
+def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool, progress: bool) -> dict:
     started = time.perf_counter()
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)

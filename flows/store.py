@@ -5,10 +5,12 @@ never leaves a half-written file. Table columns derive from the pydantic models.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+import time
 import types
 import typing
 from enum import Enum
@@ -348,3 +350,28 @@ def tables_current(out: Path, errors: list[dict]) -> dict[str, int] | None:
     if pq.read_table(tables / "errors.parquet").to_pylist() != list(errors):
         return None
     return {n: pq.ParquetFile(tables / f"{n}.parquet").metadata.num_rows for n in TABLES}
+
+
+@contextlib.contextmanager
+def output_lock(out: Path, *, wait: float = 0.0):
+    """Hold DIR/.lock for a run: a second run on the same folder waits up to `wait` seconds, then fails
+    with E013. flock is released by the kernel when a process dies, so a crash leaves no stale lock."""
+    import fcntl
+
+    from schemas.errors import LockedError
+
+    out.mkdir(parents=True, exist_ok=True)
+    fh = open(out / ".lock", "a+")
+    deadline = time.monotonic() + max(0.0, wait)
+    try:
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockedError("E013", path=str(out)) from None
+                time.sleep(0.2)
+        yield
+    finally:
+        fh.close()

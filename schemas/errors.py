@@ -22,7 +22,8 @@ class Errors:
     E010 = "Output validation failed for {path}: {cause}. This is a bug: please report it with the file."
     E011 = "{path} is {size} bytes, over the limit of {limit} bytes (set --max-bytes to raise it)."
     E012 = "Gold file {path} is not valid: {cause}."
-    E013 = "Another policyflow run holds the lock on {path}. Wait for it to finish or remove a stale lock."
+    E013 = ("Another policyflow run is writing to {path}. Wait for it to finish, or pass --wait SECONDS "
+            "to queue behind it.")
     E014 = "Cannot parse {path} as HTML: {cause}."
 
 
