@@ -9,7 +9,7 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run test test-slow test-all schema clean browser bench
+.PHONY: install run test test-slow test-all schema clean browser bench fuzz
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test-all: test test-slow
 N ?= 1000
 bench: install
 	N=$(N) $(BIN)/python -m flows.bench
+
+# Fuzz the extractors with generated hostile texts (CASES, default 10000); prints one JSON object.
+CASES ?= 10000
+fuzz: install
+	CASES=$(CASES) $(BIN)/python -m flows.fuzz
 
 schema: install
 	$(BIN)/policyflow schema

@@ -83,8 +83,8 @@ _ARABIC = lexicon.compile_(rf"(?P<a>[0-9]+(?:,[0-9]{{3}})*(?:\.[0-9]+)?)[ \t]*(?
 
 
 def _cn_int(s: str) -> int | None:
-    """Chinese integer numeral ('一亿五千万', '两万五', '二〇二三'), None when malformed."""
-    if not s:
+    """Chinese integer numeral ('一亿五千万', '两万五', '二〇二三'), None when malformed or absurdly long."""
+    if not s or len(s) > 24:
         return None
     if all(c in _DIGITS for c in s):
         return int("".join(str(_DIGITS[c]) for c in s)) if len(s) > 1 else _DIGITS[s]
