@@ -98,10 +98,10 @@ def make_document(i: int, regions: list[str]) -> tuple[str, str]:
     rng = random.Random(i)
     region = rng.choice(regions)
     doc_type = rng.choice(DOC_TYPES)
-    title = f"{region}{rng.choice(TOPICS)}{doc_type}"
+    title = f"{region}{rng.choice(TOPICS)}{doc_type}（第{i + 1}批）"  # one policy per document
     if rng.random() < 0.4:
         start = rng.choice([2023, 2024, 2025])
-        title += f"（{start}—{start + 2}年）"
+        title = title.replace("（第", f"（{start}—{start + 2}年）（第")
     head = [title]
     if rng.random() < 0.3:
         head.append("（征求意见稿）")

@@ -152,10 +152,10 @@ def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool
 
 
 @task(name="register-revisions", cache_policy=NO_CACHE)
-def register_revisions(out: Path, stored: list[dict], first_seen: str) -> list[str]:
-    """Record the revisions written in this run (small arguments: Prefect walks every task input)."""
-    if stored:
-        store.prune_moved(out, {s["revision_id"] for s in stored})
+def register_revisions(out: Path, stored: list[dict], written: list[str], first_seen: str) -> list[str]:
+    """Record revisions not in the registry yet (also those a killed run stored but never registered)."""
+    if written:
+        store.prune_moved(out, set(written))
     return store.register(out, stored, first_seen)
 
 
@@ -268,6 +268,7 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
                  progress: bool = False, wait: float = 0.0) -> dict:
     """Extract every policy file under `paths` into the output folder `out` (one run per folder at a time)."""
     with store.output_lock(Path(out), wait=wait):
+        store.clean_temporaries(Path(out))
         return _extract(paths, out, batch_size, use_cache, progress)
 
 
@@ -298,12 +299,15 @@ def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool
             bar.advance(len(done))
     outcomes.sort(key=lambda o: order[o.path])
     lap("documents")
-    written = [{"revision_id": o.revision_id, "policy_id": o.policy_id, "filename": o.filename,
-                "source_sha256": o.source_sha256} for o in outcomes if o.status == "ok" and not o.cached]
-    new_ids = register_revisions(out_dir, written, first_seen)
+    registry = store.load_registry(out_dir)
+    stored = [{"revision_id": o.revision_id, "policy_id": o.policy_id, "filename": o.filename,
+               "source_sha256": o.source_sha256} for o in outcomes
+              if o.status == "ok" and o.revision_id not in registry]
+    written = [o.revision_id for o in outcomes if o.status == "ok" and not o.cached]
+    new_ids = register_revisions(out_dir, stored, written, first_seen)
     lap("register")
     errors = [o.error for o in outcomes if o.error]
-    table_counts = write_outputs(out_dir, errors, any(not (o.cached or o.error) for o in outcomes))
+    table_counts = write_outputs(out_dir, errors, bool(written or stored))
     lap("tables")
     policy_of = {o.revision_id: o.policy_id for o in outcomes if o.revision_id}
     reviews = write_diffs(out_dir, [(policy_of[rid], rid) for rid in new_ids])

@@ -70,6 +70,16 @@ def revision_path(out: Path, policy_id: str, revision_id: str) -> Path:
     return out / "revisions" / policy_id / f"{revision_id}.json"
 
 
+def clean_temporaries(out: Path) -> int:
+    """Remove temporary files a killed run left behind (they never replaced a real file)."""
+    removed = 0
+    for pattern in (".*.tmp", "*/.*.tmp", "*/*/.*.tmp", ".catalog.*.duckdb", ".catalog.*.duckdb.wal"):
+        for p in out.glob(pattern):
+            p.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def prune_moved(out: Path, written: set[str]) -> int:
     """Drop older copies of revisions written in this run under another policy (a rule change moved them)."""
     by_id: dict[str, list[Path]] = {}
