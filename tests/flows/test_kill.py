@@ -20,8 +20,9 @@ BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"
 STAMPED = {"registry.json", "tables/revisions.parquet", ".catalog.sha256", "catalog.duckdb"}  # first-seen times
 
 
-def _extract(src: Path, out: Path, env: dict, kill_after: float | None = None) -> bool:
-    proc = subprocess.Popen([str(BIN / "policyflow"), "extract", str(src), "--out", str(out), "--wait", "60"],
+def _extract(src: Path, out: Path, env: dict, kill_after: float | None = None, force: bool = False) -> bool:
+    proc = subprocess.Popen([str(BIN / "policyflow"), "extract", str(src), "--out", str(out), "--wait", "60",
+                             *(["--force"] if force else [])],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         proc.wait(timeout=kill_after)
@@ -68,12 +69,13 @@ def test_kill_random_moments_leave_no_partial_files(tmp_path):
     assert _extract(src, clean, env)
     full = time.monotonic() - t
     rng, corrupt, kills = random.Random(20), [], 0
-    for _ in range(20):
-        if not _extract(src, killed, env, kill_after=rng.uniform(1.0, full)):
+    for _ in range(20):  # --force: every run does the whole work, so every kill lands mid-run
+        if not _extract(src, killed, env, kill_after=rng.uniform(1.0, 0.9 * full), force=True):
             kills += 1
         corrupt += _corrupt(killed)
     assert _extract(src, killed, env)
     identical = _digest(killed) == _digest(clean)
     print(f"runs 20, killed {kills}, corrupt files {len(corrupt)}, re-run identical {'yes' if identical else 'no'}")
+    assert kills == 20
     assert corrupt == []
     assert identical
