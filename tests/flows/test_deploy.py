@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import digest_tree
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"
 pytestmark = pytest.mark.slow
@@ -47,13 +49,6 @@ def _wait(check, timeout: float, what: str, logs: list[Path]):
         time.sleep(0.5)
     raise AssertionError(f"{what} not ready in {timeout}s:\n" + "\n".join(l.read_text(errors="replace")[-3000:]
                                                                         for l in logs if l.exists()))
-
-
-def _digest_tree(folder: Path) -> dict[str, str]:
-    import hashlib
-
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and "diffs" not in p.parts and p.suffix != ".duckdb"}
 
 
 def test_deploy_served_flow_runs_on_real_server(tmp_path):
@@ -109,7 +104,7 @@ def test_deploy_dask_cluster_matches_single_process(tmp_path):
         ran = subprocess.run([str(BIN / "policyflow"), "extract", *sources, "--out", str(dasked), "--batch-size", "3",
                               "--dask-address", address], env=env, capture_output=True, text=True)
         assert ran.returncode == 0, ran.stdout + ran.stderr
-        a, b = _digest_tree(single), _digest_tree(dasked)
+        a, b = (digest_tree(d, lambda rel: rel.startswith("diffs") or rel.endswith(".duckdb")) for d in (single, dasked))
         for name in ("registry.json", "tables/revisions.parquet", ".catalog.sha256"):  # first-seen stamps differ
             a.pop(name)
             b.pop(name)

@@ -1,5 +1,4 @@
 """The extract flow end to end (Prefect local mode): bars on gold, re-run identity, error isolation."""
-import hashlib
 import json
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ from flows.cli import app
 from flows.evaluate import below_bars, evaluate
 from flows.extract_flow import extract_flow, summary_markdown
 from flows.store import TABLES
+from helpers import digest_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -25,11 +25,6 @@ EXTRACTION_BARS = {
     "amount measure": 0.98, "amount condition": 0.85, "amount per": 0.90, "target indicator": 0.90,
     **{f"metadata {f}": 0.9 for f in ("title", "issuer", "doc_number", "status", "region", "period", "cited")},
 }
-
-
-def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +88,9 @@ def test_extract_flow_rerun_is_byte_identical(seed_run, tmp_path):
     out, _ = seed_run
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
-    before = _digest(copy)
+    before = digest_tree(copy)
     extract_flow([str(ROOT / "raw")], str(copy))
-    assert _digest(copy) == before
+    assert digest_tree(copy) == before
 
 
 @pytest.mark.skipif(not SHARED_SCORER.exists(), reason="../shared/eval/score.py not present (fresh clone)")

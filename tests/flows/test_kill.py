@@ -1,6 +1,5 @@
 """Crash safety: SIGKILL the extract process at random moments; no output file is ever partial, and
 a re-run gives what an uninterrupted run gives."""
-import hashlib
 import json
 import os
 import random
@@ -14,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from flows.bench import build_corpus
+from helpers import digest_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"
@@ -53,8 +53,7 @@ def _corrupt(out: Path) -> list[str]:
 
 
 def _digest(out: Path) -> dict[str, str]:
-    return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*"))
-            if p.is_file() and str(p.relative_to(out)) not in STAMPED and p.name != ".lock"}
+    return digest_tree(out, lambda rel: rel in STAMPED or rel == ".lock")
 
 
 @pytest.mark.slow

@@ -1,5 +1,4 @@
 """Review outputs: history order, diffs written by the flow, escaping, and the report in a real browser."""
-import hashlib
 import re
 import shutil
 import subprocess
@@ -13,17 +12,13 @@ from flows.ingest import read_document
 from flows.report import html, markdown
 from flows.review import history, write_review
 from flows.diff import diff
+from helpers import digest_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +55,9 @@ def test_review_rerun_leaves_output_byte_identical(store, tmp_path):
     src, out, _, _ = store
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
-    before = _digest(copy)
+    before = digest_tree(copy)
     extract_flow([str(src)], str(copy))
-    assert _digest(copy) == before
+    assert digest_tree(copy) == before
 
 
 def test_review_markdown_lists_changes():
