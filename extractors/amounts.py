@@ -7,6 +7,7 @@ a 分别 list inherit the bound of the first item; a range is a floor and a cap.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import regex
@@ -83,6 +84,12 @@ def _figures(text: str, quantities: list[Quantity], used: set[int]) -> list[_Fig
     return sorted(out, key=lambda f: f.start)
 
 
+def _holds_figure(starts: list[int], figures: list[_Figure], a: int, b: int) -> bool:
+    """Whether some figure lies inside [a, b) (figures sorted by start)."""
+    k = bisect.bisect_left(starts, a)
+    return k < len(figures) and figures[k].end <= b
+
+
 def _per(text: str) -> list[str]:
     return sorted({kind for pattern, kind in _PER if pattern.search(text)}, key=_PER_ORDER.index)
 
@@ -102,8 +109,10 @@ def _basis(text: str) -> str | None:
 
 def _table_context(text: str, pos: int) -> tuple[str, tuple[int, int] | None] | None:
     """For a figure in a plain-text table row: its column's header text and the row's first cell span."""
-    ls = text.rfind("\n", 0, pos) + 1
-    le = text.find("\n", pos)
+    ls = text.rfind("\n", max(0, pos - 2000), pos) + 1
+    le = text.find("\n", pos, pos + 2000)
+    if (ls == 0 and pos > 2000) or le < 0 and pos + 2000 < len(text):
+        return None  # a table row is short; a 2,000-character line is prose
     le = len(text) if le < 0 else le
     if "|" not in text[ls:le]:
         return None
@@ -130,6 +139,7 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
     sentences = Boundaries(t, SENTENCE_END)
     clauses = Boundaries(t, CLAUSE_END)
     figures = _figures(t, quantities, used)
+    starts = [f.start for f in figures]
     amounts: list[dict] = []
     conditions: dict[tuple, dict] = {}
     prev_end_in_sentence: dict[int, int] = {}
@@ -190,8 +200,7 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
             list_bound[s_start] = bound
         per = _per(t[c_start:f.start]) if role != "threshold" else []
         prev = clauses.previous(c_start)
-        if role != "threshold" and prev and prev[0] >= s_start and not any(
-                p.start >= prev[0] and p.end <= prev[1] for p in figures):
+        if role != "threshold" and prev and prev[0] >= s_start and not _holds_figure(starts, figures, *prev):
             before = t[prev[0]:prev[1]]
             if not per:
                 per = _per(before)

@@ -20,6 +20,8 @@ SENTENCE_END = frozenset(_C["sentence_end"])
 PERIOD_END = frozenset(_C["period_end"])
 CLAUSE_END = frozenset(_C["clause_end"])
 TARGET_CLAUSE_END = frozenset(_C["target_clause_end"])
+REACH = int(_C["reach"])
+MAX_FIGURES = int(_C["max_figures"])
 
 
 @lru_cache(maxsize=None)
@@ -54,11 +56,12 @@ class Boundaries:
         self.cuts = _cuts(text, chars)
 
     def around(self, start: int, end: int) -> tuple[int, int]:
-        """[a, b) of the unit holding text[start:end], boundary characters excluded."""
+        """[a, b) of the unit holding text[start:end], boundary characters excluded, at most REACH away."""
         k = bisect.bisect_left(self.cuts, start)
         a = self.cuts[k - 1] + 1 if k > 0 else 0
         j = bisect.bisect_left(self.cuts, end)
         b = self.cuts[j] if j < len(self.cuts) else len(self.text)
+        a, b = max(a, start - REACH), min(b, end + REACH)
         return a, max(a, b)
 
     def previous(self, start: int) -> tuple[int, int] | None:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from extractors import fingerprint
 from extractors.metadata import extract_metadata
 from extractors.normalize import Normalized, compact, normalize, revision_digest
 from extractors.structure import closing_start, extract_structure
 from extractors.amounts import extract_amounts
+from extractors.clauses import MAX_FIGURES
 from extractors.numbers import find_quantities
 from extractors.targets import extract_targets
 from extractors.units import extract_units, measure_index
@@ -33,15 +35,38 @@ def _goal_spans(sections: list[dict]) -> list[tuple[int, int]]:
     return out
 
 
-def extract(text: str, *, portal: dict | None = None, norm: Normalized | None = None) -> dict:
-    """Every extracted field of one document, spans into `text`."""
+def _check(deadline: float | None, stage: str) -> None:
+    if deadline is not None and time.perf_counter() > deadline:
+        from schemas.errors import ExtractionError
+
+        raise ExtractionError("E015", stage=stage, path="document", limit="the")
+
+
+def extract(text: str, *, portal: dict | None = None, norm: Normalized | None = None,
+            deadline: float | None = None) -> dict:
+    """Every extracted field of one document, spans into `text`.
+
+    `deadline` (a `time.perf_counter()` value) is checked between stages: past it, ExtractionError
+    E015 is raised, so one pathological document cannot stall a run.
+    """
     norm = norm or normalize(text)
+    _check(deadline, "normalize")
     body_end = closing_start(norm)
     metadata, warnings = extract_metadata(norm, portal=portal, body_end=body_end)
+    _check(deadline, "metadata")
     sections, measures = extract_structure(norm, body_end=body_end)
+    _check(deadline, "structure")
     in_measure = measure_index(measures)
     quantities = find_quantities(norm.text)
+    if len(quantities) > MAX_FIGURES:
+        from schemas.errors import warning
+
+        warnings.append(warning("W009", span=norm.span(quantities[MAX_FIGURES].start, len(norm.text)),
+                                found=len(quantities), limit=MAX_FIGURES))
+        quantities = quantities[:MAX_FIGURES]
+    _check(deadline, "numbers")
     targets, used = extract_targets(norm, quantities, in_measure=in_measure, goal_spans=_goal_spans(sections))
+    _check(deadline, "targets")
     amounts, conditions, amount_warnings = extract_amounts(norm, quantities, used, in_measure=in_measure)
     warnings.extend(amount_warnings)
     doc = {

@@ -95,7 +95,8 @@ def _list_end(text: str, start: int) -> int:
     """Where a name list that starts at `start` ends: the bracket it sits in closes, a stopper, or a new marker."""
     depth = 0
     i = start
-    while i < len(text):
+    stop = min(len(text), start + 300)  # a name list is short; bounded so marker runs stay linear
+    while i < stop:
         ch = text[i]
         if ch in _STOPPERS:
             return i
@@ -116,7 +117,7 @@ def _list_end(text: str, start: int) -> int:
             if _MARKER.match(text, j) or (j < len(text) and text[j] in _OPEN and _MARKER.match(text, j + 1)):
                 return i
         i += 1
-    return i
+    return stop
 
 
 def measure_index(measures: list[dict]):

@@ -31,6 +31,8 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
             dask_address: Optional[str] = typer.Option(None, help="run on an existing Dask cluster (tcp://HOST:PORT)"),
             force: bool = typer.Option(False, "--force", help="re-extract documents even if unchanged"),
             wait: float = typer.Option(0.0, "--wait", help="seconds to wait for another run on OUT to finish"),
+            max_bytes: int = typer.Option(20_000_000, help="larger files are recorded as errors (E011)"),
+            time_limit: float = typer.Option(120.0, help="seconds per document before it is recorded as an error"),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
     """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb, diffs/)."""
     _prefect_env(verbose)
@@ -57,7 +59,8 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
             pass  # queue (or fail clearly) before Prefect starts; the flow then takes the lock itself
         with local_settings():
             summary = flow_fn([str(p) for p in paths], str(out), batch_size=batch_size, use_cache=not force,
-                              progress=console.is_terminal and not verbose, wait=wait)
+                              progress=console.is_terminal and not verbose, wait=wait,
+                              max_bytes=max_bytes, time_limit=time_limit)
     except LockedError as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(3)

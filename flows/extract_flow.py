@@ -52,9 +52,10 @@ class Outcome:
     cached: bool = False
 
 
-def build_document(ing: Ingested) -> dict:
+def build_document(ing: Ingested, *, time_limit: float | None = None) -> dict:
     """Extract and validate one decoded document; the contract's JSON as a dict."""
-    doc = extract(ing.text, portal=ing.portal)
+    deadline = time.perf_counter() + time_limit if time_limit else None
+    doc = extract(ing.text, portal=ing.portal, deadline=deadline)
     doc["source"] = {"filename": ing.filename, "sha256": ing.sha256, "encoding": ing.encoding,
                      "format": ing.format, "size_bytes": ing.size_bytes}
     doc["warnings"] = list(ing.warnings) + doc["warnings"]
@@ -94,15 +95,26 @@ def _cached(out: Path, path: Path) -> Outcome | None:
                    entry["warnings"], source_sha256=sha, cached=True)
 
 
-def _extract_with_retries(path: Path, root: Path | None) -> tuple[dict | None, dict | None]:
+@dataclass(frozen=True)
+class Limits:
+    """Per-document limits: a file over `max_bytes` or an extraction over `time_limit` seconds is recorded
+    as an error (E011, E015) instead of stalling the run."""
+
+    max_bytes: int | None = 20_000_000
+    time_limit: float | None = 120.0
+
+
+def _extract_with_retries(path: Path, root: Path | None, limits: Limits) -> tuple[dict | None, dict | None]:
     """(document, None) or (None, error record); unexpected failures are retried, bad input is not."""
     for attempt in range(1, ATTEMPTS + 1):
         stage = "ingest"
         try:
-            ing = read_document(path, root=root)
+            ing = read_document(path, root=root, max_bytes=limits.max_bytes)
             stage = "extract"
-            return build_document(ing), None
+            return build_document(ing, time_limit=limits.time_limit), None
         except PolicyflowError as exc:
+            if exc.code == "E015":
+                exc = type(exc)("E015", path=str(path), stage=exc.stage, limit=limits.time_limit)
             return None, _error(path, exc, stage)
         except Exception as exc:  # noqa: BLE001 - isolation boundary: every failure becomes a record
             if attempt == ATTEMPTS or isinstance(exc, (ValueError, TypeError, KeyError, IndexError)):
@@ -110,11 +122,12 @@ def _extract_with_retries(path: Path, root: Path | None) -> tuple[dict | None, d
     raise AssertionError("unreachable")
 
 
-def process_document(path: Path, out: Path, *, root: Path | None = None, use_cache: bool = True) -> Outcome:
+def process_document(path: Path, out: Path, *, root: Path | None = None, use_cache: bool = True,
+                     limits: Limits = Limits()) -> Outcome:
     """Ingest, extract and store one file. Never raises for bad input."""
     if use_cache and (hit := _cached(out, path)):
         return hit
-    doc, err = _extract_with_retries(path, root)
+    doc, err = _extract_with_retries(path, root, limits)
     if err:
         store.atomic_write(store.error_path(out, path.name), store.dump_json(err))
         return Outcome(str(path), path.name, "error", error=err)
@@ -136,7 +149,8 @@ def process_document(path: Path, out: Path, *, root: Path | None = None, use_cac
 
 
 @task(name="extract-batch", retries=1, task_run_name="extract {items[0][0]} (+{size})", cache_policy=NO_CACHE)
-def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool = True, size: int = 0) -> str:
+def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool = True, size: int = 0,
+                  max_bytes: int | None = None, time_limit: float | None = None) -> str:
     """A batch of documents; returns the outcomes as one JSON string.
 
     A string is cheap to ship back from a Dask worker, and Prefect does not walk it the way it
@@ -144,7 +158,8 @@ def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool
     """
     outcomes = []
     for path, root in items:
-        o = process_document(Path(path), Path(out), root=Path(root) if root else None, use_cache=use_cache)
+        o = process_document(Path(path), Path(out), root=Path(root) if root else None, use_cache=use_cache,
+                             limits=Limits(max_bytes, time_limit))
         if o.error:
             get_run_logger().warning("%s: %s", o.filename, o.error["message"])
         outcomes.append(o.__dict__)
@@ -265,14 +280,16 @@ def auto_batch_size(n: int) -> int:
 
 @flow(name="policyflow-extract", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def extract_flow(paths: list[str], out: str = "output", batch_size: int | None = None, use_cache: bool = True,
-                 progress: bool = False, wait: float = 0.0) -> dict:
+                 progress: bool = False, wait: float = 0.0, max_bytes: int | None = Limits.max_bytes,
+                 time_limit: float | None = Limits.time_limit) -> dict:
     """Extract every policy file under `paths` into the output folder `out` (one run per folder at a time)."""
     with store.output_lock(Path(out), wait=wait):
         store.clean_temporaries(Path(out))
-        return _extract(paths, out, batch_size, use_cache, progress)
+        return _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit))
 
 
-def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool, progress: bool) -> dict:
+def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool, progress: bool,
+             limits: Limits) -> dict:
     started = time.perf_counter()
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -292,7 +309,8 @@ def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool
         mark = now
 
     with _Progress(progress, len(items)) as bar:
-        futures = [extract_batch.submit(b, str(out_dir), use_cache, len(b) - 1) for b in batches]
+        futures = [extract_batch.submit(b, str(out_dir), use_cache, len(b) - 1, limits.max_bytes, limits.time_limit)
+                   for b in batches]
         for fut in as_completed(futures):
             done = [Outcome(**o) for o in json.loads(fut.result())]
             outcomes.extend(done)

@@ -27,6 +27,10 @@ class Errors:
     E014 = "Cannot parse {path} as HTML: {cause}."
 
 
+    E015 = ("Extraction of {path} passed its time limit of {limit} s (stage {stage}); raise --time-limit "
+            "or split the file.")
+
+
 class Warnings:
     W001 = "Decoded with {encoding} after UTF-8 failed; check the text for mojibake."
     W002 = "Grant without a figure ({phrase}): no amount recorded."
@@ -36,6 +40,7 @@ class Warnings:
     W006 = "Figure {figure!r} could not be parsed as a number."
     W007 = "HTML page has no <body>; used the whole document."
     W008 = "Amount {figure!r} has no grant, budget or threshold cue; recorded as a subsidy."
+    W009 = "{found} figures in one document; only the first {limit} were read (the rest of the text is skipped)."
 
 
 class PolicyflowError(Exception):

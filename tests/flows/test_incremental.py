@@ -53,11 +53,11 @@ def test_retries_transient_failure_then_succeeds(corpus, monkeypatch):
     src, out = corpus
     real, calls = ef.build_document, []
 
-    def flaky(ing):
+    def flaky(ing, **kw):
         calls.append(ing.filename)
         if len(calls) < 3:
             raise OSError("disk hiccup")
-        return real(ing)
+        return real(ing, **kw)
 
     monkeypatch.setattr(ef, "build_document", flaky)
     outcome = process_document(src / "001_84c7786f5ce18276.txt", out, use_cache=False)
@@ -67,7 +67,7 @@ def test_retries_transient_failure_then_succeeds(corpus, monkeypatch):
 def test_retries_are_bounded_and_recorded(corpus, monkeypatch):
     src, out = corpus
 
-    def broken(ing):
+    def broken(ing, **kw):
         raise RuntimeError("rule engine exploded")
 
     monkeypatch.setattr(ef, "build_document", broken)
