@@ -76,15 +76,16 @@ def _error(path: Path, exc: BaseException, stage: str, attempts: int = 1) -> dic
     return ErrorRecord(filename=path.name, path=str(path), stage=stage, code=code, message=message).model_dump()
 
 
-def _cache_path(out: Path, sha256: str) -> Path:
-    return out / ".cache" / f"{sha256}.json"
+def _cache_path(out: Path, sha256: str, suffix: str) -> Path:
+    """The cache entry of a file's bytes read as its format (the same bytes as .txt and .docx differ)."""
+    return out / ".cache" / f"{sha256}{suffix.lower()}.json"
 
 
 def _cached(out: Path, path: Path) -> Outcome | None:
     """The stored outcome of a file whose bytes and extractor fingerprint are unchanged, else None."""
     try:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        entry = json.loads(_cache_path(out, sha).read_text(encoding="utf-8"))
+        entry = json.loads(_cache_path(out, sha, path.suffix).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if entry.get("extractor") != fingerprint():
@@ -144,7 +145,7 @@ def process_document(path: Path, out: Path, *, root: Path | None = None, use_cac
                       {k: len(doc[k]) for k in KINDS}, len(doc["warnings"]), source_sha256=doc["source"]["sha256"])
     entry = {"extractor": doc["extractor_version"], "status": status, "policy_id": outcome.policy_id,
              "revision_id": outcome.revision_id, "counts": outcome.counts, "warnings": outcome.warnings}
-    store.atomic_write(_cache_path(out, outcome.source_sha256), store.dump_json(entry))
+    store.atomic_write(_cache_path(out, outcome.source_sha256, path.suffix), store.dump_json(entry))
     return outcome
 
 

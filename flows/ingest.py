@@ -155,9 +155,16 @@ def _decode_text(data: bytes) -> tuple[str, str, list[dict]]:
     for bom, codec, name in _BOMS:
         if data.startswith(bom):
             text, warns = _decode_lenient(data[len(bom):], codec, name, mostly=codec == "utf-8")
-            if text is None or not _plausible(text):
-                raise _Undecodable
-            return text, name, warns
+            if text is not None and _plausible(text):
+                return text, name, warns
+            if codec == "utf-8":  # a UTF-8 BOM written in front of GB18030 bytes: trust the bytes
+                try:
+                    text = data[len(bom):].decode("gb18030")
+                except UnicodeDecodeError:
+                    raise _Undecodable from None
+                if _plausible(text):
+                    return text, "gb18030", [warning("W010", declared="UTF-8 byte-order mark", encoding="gb18030")]
+            raise _Undecodable
     text, warns = _decode_lenient(data, "utf-8", "utf-8", mostly=True)
     if text is not None and _plausible(text):
         return text, "utf-8", warns

@@ -40,6 +40,7 @@ class Warnings:
     W006 = "Figure {figure!r} could not be parsed as a number."
     W007 = "HTML page has no <body>; used the whole document."
     W008 = "Amount {figure!r} has no grant, budget or threshold cue; recorded as a subsidy."
+    W010 = "The file's {declared} is wrong: the bytes are {encoding}; decoded as {encoding}."
     W009 = "{found} figures in one document; only the first {limit} were read (the rest of the text is skipped)."
 
 
