@@ -25,8 +25,7 @@ def _extract(src: Path, out: Path, env: dict, kill_after: float | None = None, f
                              *(["--force"] if force else [])],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        proc.wait(timeout=kill_after)
-        return True
+        return proc.wait(timeout=kill_after) == 0
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)  # the run and Prefect's server child, as a crash would
         proc.wait()
