@@ -39,7 +39,7 @@ def _check(deadline: float | None, stage: str) -> None:
     if deadline is not None and time.perf_counter() > deadline:
         from schemas.errors import ExtractionError
 
-        raise ExtractionError("E015", stage=stage, path="document", limit="the")
+        raise ExtractionError("E015", stage=stage, path="the document", limit="")
 
 
 def extract(text: str, *, portal: dict | None = None, norm: Normalized | None = None,

@@ -115,7 +115,7 @@ def _extract_with_retries(path: Path, root: Path | None, limits: Limits) -> tupl
             return build_document(ing, time_limit=limits.time_limit), None
         except PolicyflowError as exc:
             if exc.code == "E015":
-                exc = type(exc)("E015", path=str(path), stage=exc.stage, limit=limits.time_limit)
+                exc = type(exc)("E015", path=str(path), stage=exc.stage, limit=f" of {limits.time_limit:g} s")
             return None, _error(path, exc, stage)
         except Exception as exc:  # noqa: BLE001 - isolation boundary: every failure becomes a record
             if attempt == ATTEMPTS or isinstance(exc, (ValueError, TypeError, KeyError, IndexError)):

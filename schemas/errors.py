@@ -27,7 +27,7 @@ class Errors:
     E014 = "Cannot parse {path} as HTML: {cause}."
 
 
-    E015 = ("Extraction of {path} passed its time limit of {limit} s (stage {stage}); raise --time-limit "
+    E015 = ("Extraction of {path} passed its time limit{limit} at stage {stage!r}; raise --time-limit "
             "or split the file.")
 
 
