@@ -88,9 +88,21 @@ def _is_heading(rest: str) -> bool:
     return bool(body) and len(body) <= _RULES["heading_max_chars"] and not (_HEADING_FORBIDDEN & set(body))
 
 
+_BRACKETED = lexicon.compile_(r"^[【\[](?P<inner>[^】\]]{1,40})[】\]]")
+_MARKERS = tuple(lexicon.patterns()["units"]["markers"])
+
+
 def _lead_title(content: str) -> str | None:
-    """The opening heading sentence of a measure's content, when more content follows it."""
+    """The opening heading sentence of a measure's content, when more content follows it.
+
+    A leading 【责任单位：…】 is markup, not part of the title; a leading 【…】 heading is the title.
+    """
     body = compact(content)
+    m = _BRACKETED.match(body)
+    if m and any(k in m.group("inner") for k in _MARKERS):
+        body = body[m.end():]
+    elif m and len(body) > m.end() and not (_TITLE_FORBIDDEN & set(m.group("inner"))):
+        return m.group("inner")
     cut = body.find("。")
     if cut <= 0 or cut == len(body) - 1:
         return None
