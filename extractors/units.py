@@ -108,7 +108,7 @@ def _list_end(text: str, start: int) -> int:
             if depth == 0:
                 return i
             depth -= 1
-        elif ch in ";；" and _MARKER.match(text, i + 1):
+        elif ch in ";；,，、" and _MARKER.match(text, i + 1 + len(text[i + 1:i + 4]) - len(text[i + 1:i + 4].lstrip())):
             return i
         elif ch in " \t":
             j = i
@@ -132,21 +132,21 @@ def measure_index(measures: list[dict]):
     return find
 
 
-def table_unit_cells(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the cells under a 责任单位 column of plain-text tables (序号｜事项｜…｜责任单位)."""
+def table_unit_cells(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, role) of the cells under a 责任单位/牵头单位 column of plain-text tables (序号｜事项｜…｜责任单位)."""
     sep = lexicon.patterns()["tables"]["cell_separator"]
     columns = lexicon.patterns()["tables"]["unit_columns"]
-    out, col, pos = [], None, 0
+    out, col, role, pos = [], None, "responsible", 0
     for line in text.split("\n"):
         cells = line.split(sep)
         if len(cells) >= 2:
             names = [compact(c) for c in cells]
             hit = next((i for i, c in enumerate(names) if c in columns), None)
             if hit is not None:
-                col = hit
+                col, role = hit, _ROLES.get(names[hit], "responsible")
             elif col is not None and col < len(cells):
                 start = pos + sum(len(c) + len(sep) for c in cells[:col])
-                out.append((start, start + len(cells[col])))
+                out.append((start, start + len(cells[col]), role))
         else:
             col = None
         pos += len(line) + 1
@@ -162,8 +162,8 @@ def extract_units(norm: Normalized, measures: list[dict], *, region: str | None 
     for m in _MARKER.finditer(t):
         end = _list_end(t, m.end())
         found += [(_ROLES[m.group("marker")], a, b) for a, b in _names(t, m.end(), end)]
-    for a, b in table_cells:
-        found += [("responsible", x, y) for x, y in _names(t, a, b)]
+    for a, b, role in table_cells:
+        found += [(role, x, y) for x, y in _names(t, a, b)]
     for m in _VERB_FORM.finditer(t):
         found += [(_U["verb_roles"][m.group("lead_verb")], x, y) for x, y in _names(t, *m.span("lead"))]
         if m.group("coop"):
