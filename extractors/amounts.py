@@ -24,6 +24,7 @@ _SAME = lexicon.compile_(_A["same_amount"])
 _NO_FIGURE = lexicon.compile_(_A["grant_without_figure"])
 _PER = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per"]]
 _PER_ORDER = ["once", "project", "entity", "person", "year"]
+_PER_AFTER = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per_after"]]
 _THRESHOLD_MIN = lexicon.compile_(_A["threshold_min_before"])
 _THRESHOLD_MAX = lexicon.compile_(_A["threshold_max_before"])
 _MAX_ONLY = lexicon.compile_("最高")
@@ -199,6 +200,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         if not in_list:
             list_bound[s_start] = bound
         per = _per(t[c_start:f.start]) if role != "threshold" else []
+        if role != "threshold":
+            per = sorted({*per, *(kind for pattern, kind in _PER_AFTER if pattern.search(after))}, key=_PER_ORDER.index)
         prev = clauses.previous(c_start)
         if role != "threshold" and prev and prev[0] >= s_start and not _holds_figure(starts, figures, *prev):
             before = t[prev[0]:prev[1]]

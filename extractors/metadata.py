@@ -196,11 +196,17 @@ def _period(title: str | None, text: str, issue_date: str | None) -> dict | None
 def _cited(norm: Normalized, own_title: str | None) -> list[dict]:
     out, seen = [], set()
     t = norm.text
+    chain_end, chain_cited = -1, False
     for m in _CITE.finditer(t):
         before = t[max(0, m.start() - 24):m.start()]
         num = m.group("num")
         trusted = bool(num and _DOC_NUMBER.fullmatch(compact(num)))
-        if _CITE_NOT_BEFORE.search(before) or not (trusted or _CITE_BEFORE.search(before)):
+        if chain_end >= 0 and not t[chain_end:m.start()].strip(" \t和、及与"):
+            cited = chain_cited  # 根据《A》《B》: a chain of titles shares the first one's verdict
+        else:
+            cited = not _CITE_NOT_BEFORE.search(before) and bool(trusted or _CITE_BEFORE.search(before))
+        chain_end, chain_cited = m.end(), cited
+        if not cited:
             continue
         title = compact(norm.original_text(*m.span("title")))
         if own_title and title == own_title:

@@ -22,6 +22,8 @@ PAIRS = [
      DATA / "corpus" / "revisions" / "104_to_107.diff.json"),
     (DATA / "blind" / "sources" / "207_nanchang_draft.txt", DATA / "blind" / "sources" / "208_nanchang_final.txt",
      DATA / "blind" / "revisions" / "207_to_208.diff.json"),
+    (DATA / "holdout" / "sources" / "306_taiyuan_draft.txt", DATA / "holdout" / "sources" / "307_taiyuan_final.txt",
+     DATA / "holdout" / "revisions" / "306_to_307.diff.json"),
 ]
 
 
@@ -29,7 +31,7 @@ def _doc(path: Path) -> dict:
     return build_document(read_document(path))
 
 
-@pytest.mark.parametrize("old, new, gold", PAIRS, ids=["000-final", "104-107", "207-208"])
+@pytest.mark.parametrize("old, new, gold", PAIRS, ids=["000-final", "104-107", "207-208", "306-307"])
 def test_diff_meets_bar_on_draft_final_pairs(old, new, gold, tmp_path):
     d = diff(_doc(old), _doc(new))
     result = score_diff(json.loads(gold.read_text(encoding="utf-8")), d)

@@ -76,7 +76,7 @@ def test_extract_flow_meets_seed_bars(seed_run):
     assert below_bars(result, EXTRACTION_BARS) == []
 
 
-@pytest.mark.parametrize("corpus", ["corpus", "blind"])
+@pytest.mark.parametrize("corpus", ["corpus", "blind", "holdout"])
 def test_extract_flow_meets_bars_on_other_layouts(corpus, tmp_path):
     extract_flow([str(DATA / corpus / "sources")], str(tmp_path))
     result = evaluate(DATA / corpus / "gold", tmp_path)
