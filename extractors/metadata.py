@@ -11,10 +11,12 @@ from functools import lru_cache
 
 from extractors import lexicon
 from extractors.normalize import Normalized, compact
+from extractors.numbers import parse_int
 from extractors.structure import Line, closing_start, is_date_line, is_org_line, lines
 
 _M = lexicon.patterns()["metadata"]
 _DATE = lexicon.compile_(_M["date"])
+_ISO_DATE = lexicon.compile_(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})")
 _DOC_NUMBER = lexicon.compile_(_M["doc_number"])
 _DOC_NUMBER_LINE = lexicon.compile_(r"^\s*%s\s*$" % _M["doc_number"])
 _STATUS = lexicon.compile_(_M["status_mark"])
@@ -33,7 +35,6 @@ _LEADING_ISSUER = lexicon.compile_(r"^(?P<issuer>%s(?:(?:[、和与]|[ \t]+)%s)*
 _ISSUER_SPLIT = lexicon.compile_(r"[ \t]+|[、和与](?=%s)" % _ISSUER)
 _REGION_PREFIX = lexicon.compile_(r"^%s" % _M["region"])
 _TITLE_END = lexicon.TITLE_END
-_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0}
 
 
 @lru_cache(maxsize=1)
@@ -46,27 +47,13 @@ def regions() -> dict[str, tuple[str, str]]:
     return {r[0]: (r[1], r[2]) for r in rows if len(r) >= 3 and r[0] and not r[0].startswith("#")}
 
 
-def _cn_int(s: str) -> int | None:
-    """Small integers of dates: '2023', '二〇二三', '十二', '三十一'."""
-    if s.isdigit():
-        return int(s)
-    if all(c in _CN_DIGITS for c in s):
-        return int("".join(str(_CN_DIGITS[c]) for c in s))
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        t = _CN_DIGITS.get(tens, None) if tens else 1
-        o = _CN_DIGITS.get(ones, None) if ones else 0
-        return None if t is None or o is None else t * 10 + o
-    return None
-
-
 def parse_date(s: str) -> str | None:
     """'2023年6月30日' / '二〇二三年六月三十日' / '2023-06-30' -> '2023-06-30'."""
     m = _DATE.search(s)
     if m:
-        y, mo, d = (_cn_int(m.group(k)) for k in ("y", "m", "d"))
+        y, mo, d = (parse_int(m.group(k)) for k in ("y", "m", "d"))
     else:
-        m = lexicon.compile_(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})").search(s)
+        m = _ISO_DATE.search(s)
         if not m:
             return None
         y, mo, d = (int(g) for g in m.groups())
@@ -75,7 +62,7 @@ def parse_date(s: str) -> str | None:
     return f"{y:04d}-{mo:02d}-{d:02d}"
 
 
-def _header(norm: Normalized, body_lines: list[Line]) -> list[Line]:
+def _header(body_lines: list[Line]) -> list[Line]:
     """Lines before the body: title, status mark, doc number, issuer, date."""
     out = []
     for line in body_lines:
@@ -184,10 +171,10 @@ def _period(title: str | None, text: str, issue_date: str | None) -> dict | None
         return None
     year, rest = int(start_date[:4]), start_date[5:]
     until = _VALID_UNTIL.search(text)
-    if until and _cn_int(until.group("y")):
-        return {"start": year, "end": _cn_int(until.group("y"))}
+    if until and parse_int(until.group("y")):
+        return {"start": year, "end": parse_int(until.group("y"))}
     years = _VALID_YEARS.search(text)
-    n = _cn_int(years.group("n")) if years else None
+    n = parse_int(years.group("n")) if years else None
     if n:
         return {"start": year, "end": year + n - (1 if rest == "01-01" else 0)}  # ends the day before
     return None
@@ -226,7 +213,7 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: 
     warnings: list[dict] = []
     body_end = closing_start(norm) if body_end is None else body_end
     all_lines = lines(norm, 0, body_end)
-    header = _header(norm, all_lines)
+    header = _header(all_lines)
     title, issuer, draft = _title_and_issuer(norm, header)
     portal_title = compact(portal.get("标题") or portal.get("名称") or "")
     if not title and portal_title:

@@ -144,6 +144,12 @@ def parse_number(s: str) -> float | None:
     return _finite((n if not dot else float(f"{n}.{''.join(str(_DIGITS[c]) for c in frac)}")) * mult)
 
 
+def parse_int(s: str) -> int | None:
+    """A whole number written in Arabic or Chinese digits ('2023', '二〇二三', '三十一'); None otherwise."""
+    s = s.strip()
+    return int(s) if s.isdigit() and len(s) <= 18 else _cn_int(s)
+
+
 def parse_ratio(s: str) -> float | None:
     """'1:1' -> 1.0, '1:2' -> 0.5, '2:1' -> 2.0 (also ∶, ：, 比)."""
     a, _, b = regex.sub(r"[：∶比]", ":", s).partition(":")

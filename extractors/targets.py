@@ -10,9 +10,8 @@ from __future__ import annotations
 from extractors import lexicon
 from extractors.clauses import PERIOD_END, SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
 from extractors.normalize import Normalized, compact
-from extractors.metadata import _cn_int
 from extractors.nlp import strip_leading
-from extractors.numbers import Quantity
+from extractors.numbers import Quantity, parse_int
 
 _T = words()["targets"]
 _HORIZON = lexicon.compile_(_T["horizon"])
@@ -76,7 +75,7 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         head = t[s_start:q.start]
         p_start, _ = periods.around(q.start, q.end)
         years = [m for m in _HORIZON.finditer(t, p_start, q.start)]
-        year = _cn_int(years[-1].group("y1") or years[-1].group("y2")) if years else None
+        year = parse_int(years[-1].group("y1") or years[-1].group("y2")) if years else None
         c_start, c_end = clauses.around(q.start, q.end)
         clause = t[c_start:c_end]
         if any(w in clause for w in _NOT_TARGET):
