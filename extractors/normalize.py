@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 import regex
 
 from extractors import lexicon
+from extractors.blocks import lost_breaks
 
 _TRANSLATE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _TRANSLATE.update({cp: 0x20 for cp in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x1680)})
 _TRANSLATE.update({0x3000: 0x20, 0x00A0: 0x20, 0x2236: ord(":"), 0xFE30: ord(":"),
                    0x2014: ord("-"), 0x2013: ord("-"), 0x2012: ord("-"), 0x2212: ord("-"),
-                   0x301C: ord("~"), 0x2015: ord("-")})
+                   0x301C: ord("~"), 0x2015: ord("-"), 0xFE52: ord("."), 0xFE51: ord("、"), 0xFE50: ord(",")})
 
 _MARKUP = regex.compile(r"\*\*|__|\u200b|\u200c|\u200d|\ufeff|\r(?=\n)")
 _BREAK = regex.compile(r"[ \t]*\n\s*")
@@ -129,23 +130,36 @@ def _space_tables(t: str) -> str:
 
 
 def normalize(text: str, *, join_breaks: bool = True) -> Normalized:
-    """Translate full-width forms, drop markup and CRs, join lines broken mid-sentence."""
+    """Translate full-width forms, drop markup and CRs, join lines broken mid-sentence,
+    and restore the line breaks a crawl lost (extractors/blocks.py)."""
     t = text.translate(_TRANSLATE)
     if "  " in t:
         t = _space_tables(t)
     deletions = [m.span() for m in _MARKUP.finditer(t)]
     if join_breaks:
         deletions.extend(_join_points(t))
+        gaps, glued = lost_breaks(text, t)
+        if gaps:
+            chars = list(t)
+            for i in gaps:
+                chars[i] = "\n"
+            t = "".join(chars)
+        deletions.extend((i, i) for i in glued)
     deletions.sort()
     pieces, norm_starts, orig_starts = [], [0], [0]
     pos = npos = 0
     for a, b in deletions:
         if a < pos:
             a = pos
-        if b <= a:
+        if b < a:
             continue
         pieces.append(t[pos:a])
         npos += a - pos
+        if b == a:  # an inserted line break: it maps to the character after it
+            pieces.append("\n")
+            norm_starts.append(npos)
+            orig_starts.append(a)
+            npos += 1
         pos = b
         norm_starts.append(npos)
         orig_starts.append(pos)

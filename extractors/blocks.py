@@ -1,0 +1,68 @@
+"""Block recovery for text whose line breaks were lost (crawls, database cells, one-line exports).
+
+Crawlers strip line breaks: paragraphs are then separated only by runs of ideographic spaces
+(`\u3000\u3000`), and headings are glued to the sentence before them (`…制定如下措施：一、支持…`,
+`…制定本办法。第二条…`). This module finds where the lost breaks were, as positions in the
+width-translated text, so that normalization can put a line break there while every offset
+still maps to the original text. It never touches short lines: a line that already looks
+like a line (a heading, a letter-spaced `总　　则`, a table row) keeps its layout.
+"""
+from __future__ import annotations
+
+import regex
+
+from extractors import lexicon
+
+_B = lexicon.patterns()["blocks"]
+LONG_LINE = _B["long_line"]
+# a run of two or more ideographic spaces inside a line (NBSP and spaces may mix in)
+_PARAGRAPH_GAP = regex.compile(r"(?<=\S)(?:[ \t\xa0]*\u3000){2,}[ \t\xa0]*(?=\S)")
+_GLUED = lexicon.compile_(_B["glued_heading"])
+_DATE_GLUED = lexicon.compile_(_B["date_glued"])
+
+
+def _letter_spaced(text: str, a: int, b: int) -> bool:
+    """`总　　则`: single characters on both sides of the gap are one spaced-out word."""
+    left = regex.search(r"\S+$", text[max(0, a - 8):a])
+    right = regex.match(r"\S+", text[b:b + 8])
+    return bool(left and right and len(left.group(0)) == 1 and len(right.group(0)) == 1)
+
+
+def _inside_title(text: str, a: int) -> bool:
+    """Whether position `a` is inside an open 《…》 title (a crawl may split a title, not a paragraph)."""
+    window = text[max(0, a - 60):a]
+    return window.rfind("《") > window.rfind("》")
+
+
+def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
+    """Where line breaks were lost, in a text whose long lines carry several paragraphs.
+
+    Returns (gaps, glued): indices of ideographic spaces that stand for a paragraph break (to be
+    replaced by a newline), and indices before which a newline belongs: a numbering marker right
+    after a sentence end or colon (`。二、` `：（一）` `。第五条`), a title right after a signature
+    date that opens a paragraph (`2023年7月3日关于…`). `translated` is `original` with full-width
+    forms made half-width, character for character.
+    """
+    gaps: list[int] = []
+    glued: list[int] = []
+    line_start = 0
+    for line in original.split("\n"):
+        if len(line) >= LONG_LINE:
+            starts, first_gap = [0], len(gaps)
+            for m in _PARAGRAPH_GAP.finditer(line):
+                a, b = m.span()
+                if _letter_spaced(line, a, b) or _inside_title(line, a):
+                    continue
+                gaps.append(line_start + line.index("\u3000", a))
+                starts.append(b)
+            tline = list(translated[line_start:line_start + len(line)])
+            for g in gaps[first_gap:]:
+                tline[g - line_start] = "\n"
+            tline = "".join(tline)
+            glued.extend(line_start + m.start("mark") for m in _GLUED.finditer(tline))
+            for s in starts:
+                m = _DATE_GLUED.match(tline, s)
+                if m:
+                    glued.append(line_start + m.end("date"))
+        line_start += len(line) + 1
+    return gaps, sorted(set(glued))
