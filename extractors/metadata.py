@@ -10,15 +10,16 @@ import io
 from functools import lru_cache
 
 from extractors import lexicon
-from extractors.normalize import Normalized, compact
+from extractors.normalize import TRANSLATE, Normalized, compact
 from extractors.numbers import parse_int
-from extractors.structure import Line, closing_start, is_date_line, is_org_line, lines
+from extractors.anatomy import Line, anatomy, closing_start, is_date_line, is_org_line, lines, order_number
 
 _M = lexicon.patterns()["metadata"]
 _DATE = lexicon.compile_(_M["date"])
 _ISO_DATE = lexicon.compile_(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})")
 _DOC_NUMBER = lexicon.compile_(_M["doc_number"])
 _DOC_NUMBER_LINE = lexicon.compile_(r"^\s*%s\s*$" % _M["doc_number"])
+_BRACKETED_NUMBER = lexicon.compile_(r"^[(（]\s*%s\s*[)）]$" % _M["doc_number"])
 _STATUS = lexicon.compile_(_M["status_mark"])
 _STATUS_LINE = lexicon.compile_(r"^\s*%s\s*$" % _M["status_mark"])
 _PERIOD_TITLE = lexicon.compile_(_M["period_title"])
@@ -31,10 +32,13 @@ _CITE = lexicon.compile_(_M["cite"])
 _CITE_BEFORE = lexicon.compile_(_M["cite_before"])
 _CITE_NOT_BEFORE = lexicon.compile_(_M["cite_not_before"])
 _ISSUER = r"(?:%s)%s" % (_M["region"], _M["issuer_suffix"])
-_LEADING_ISSUER = lexicon.compile_(r"^(?P<issuer>%s(?:(?:[、和与]|[ \t]+)%s)*)(?:[ \t]+|(?=关于))" % (_ISSUER, _ISSUER))
+_LEADING_ISSUER = lexicon.compile_(r"^(?P<issuer>%s(?:(?:[、和与]|[ \t]+)%s)*)(?:[ \t]+|(?=关于|印发|转发))" % (_ISSUER, _ISSUER))
 _ISSUER_SPLIT = lexicon.compile_(r"[ \t]+|[、和与](?=%s)" % _ISSUER)
 _REGION_PREFIX = lexicon.compile_(r"^%s" % _M["region"])
 _TITLE_END = lexicon.TITLE_END
+_HISTORY = lexicon.compile_(_M["law_history_parts"])
+_PROMULGATION = lexicon.compile_(_M["promulgation_number"])
+_FIVE_YEAR = lexicon.compile_(_M["five_year_plan"])
 
 
 @lru_cache(maxsize=1)
@@ -207,14 +211,71 @@ def _cited(norm: Normalized, own_title: str | None) -> list[dict]:
     return out
 
 
+def _history(norm: Normalized, history: list[Line]) -> tuple[str | None, str | None, str | None]:
+    """Issuer, issue date and doc number from a law's dated history lines.
+
+    The date is the latest of 通过 / 批准 / 公布 / 修订 / 修正 (the text as it now stands); the
+    issuer is the body that last passed, revised or promulgated it (an approving 批准 body is
+    not the issuer); the doc number is the promulgating announcement (…公告第56号).
+    """
+    parsed = []
+    for line in history:
+        printed = compact(norm.original_text(line.start, line.end))
+        half = printed.translate(TRANSLATE)
+        for m in _HISTORY.finditer(half):
+            body = printed[m.start("body"):m.end("body")] if m.group("body") else None
+            number = _PROMULGATION.match(half, m.end("date"), m.end("act")) if m.group("act") in ("公布", "发布") else None
+            parsed.append((parse_date(m.group("date")), body, m.group("act"),
+                           printed[number.start():number.end()] if number else None))
+    dated = [p for p in parsed if p[2] != "施行" and p[0]]
+    if not dated:
+        return None, None, None
+    date = max(p[0] for p in dated)
+    issuers = [p for p in dated if p[2] != "批准" and p[1]]
+    issuer = max(issuers, key=lambda p: p[0])[1] if issuers else None
+    number = next((p[3] for p in reversed(dated) if p[3]), None)
+    return issuer, date, number
+
+
+def _plan_period(text: str) -> dict | None:
+    """`“十四五”期间` in a policy's preamble: the five-year plan's years."""
+    m = _FIVE_YEAR.search(text)
+    if not m:
+        return None
+    n = 10 + (parse_int(m.group("n")) or 0)
+    start = 2021 + 5 * (n - 14)
+    return {"start": start, "end": start + 4}
+
+
+def _printed_title(norm: Normalized, title_lines: list[Line]) -> tuple[str | None, bool]:
+    """A policy title printed over one or more lines, status mark removed; and whether it had one."""
+    raw = "".join(norm.original_text(l.start, l.end).strip() for l in title_lines)
+    draft = bool(_STATUS.search(raw))
+    return (compact(_STATUS.sub("", raw)) or None), draft
+
+
 def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: int | None = None):
     """Metadata dict (contract fields plus index_number/publish_date) and warnings."""
     portal = portal or {}
     warnings: list[dict] = []
-    body_end = closing_start(norm) if body_end is None else body_end
-    all_lines = lines(norm, 0, body_end)
+    an = anatomy(norm)
+    body_end = an.body_end if body_end is None else body_end
+    skip = {id(l) for l in an.history}
+    all_lines = [l for l in an.content if l.end <= body_end and id(l) not in skip]
     header = _header(all_lines)
-    title, issuer, draft = _title_and_issuer(norm, header)
+    notice = an.notice
+    notice_title = None
+    if notice is not None:
+        title, draft = _printed_title(norm, an.title_lines)
+        notice_title = _STATUS.sub("", notice.title) if notice.title else None
+        issuer = "、".join(notice.issuer) or None
+        if notice_title:
+            m = _LEADING_ISSUER.match(notice_title)
+            if m and len(compact(notice_title[m.end():])) > 4:
+                issuer = issuer or m.group("issuer")
+                notice_title = notice_title[m.end():]
+    else:
+        title, issuer, draft = _title_and_issuer(norm, header)
     portal_title = compact(portal.get("标题") or portal.get("名称") or "")
     if not title and portal_title:
         title = _STATUS.sub("", portal_title)
@@ -228,22 +289,27 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: 
     if _STATUS.search(header_text) or _STATUS.search(portal_title):
         draft = True
 
-    doc_number = None
-    for line in header:
-        m = _DOC_NUMBER_LINE.match(compact(norm.original_text(line.start, line.end)))
+    law_issuer, law_date, law_number = _history(norm, an.history)
+    doc_number = notice.doc_number if notice is not None else None
+    for line in header if doc_number is None else ():
+        c = compact(norm.original_text(line.start, line.end))
+        m = _DOC_NUMBER_LINE.match(c) or _BRACKETED_NUMBER.match(c)
         if m:
             doc_number = m.group("num")
             break
-    doc_number = doc_number or (compact(portal["发文字号"]) if portal.get("发文字号") else None)
+    doc_number = (doc_number or law_number or order_number(norm, all_lines[:8])
+                  or (compact(portal.get("发文字号") or portal.get("文号") or "") or None))
 
     closing = lines(norm, body_end)
     if not any(is_date_line(l.text) for l in closing):
         closing = _signature_block(norm, body_end) or closing
     closing_orgs = [o for l in closing if is_org_line(l.text) for o in _org_names(norm, l)]
     closing_dates = [parse_date(l.text) for l in closing if is_date_line(l.text)]
+    issuer = issuer or law_issuer
     if issuer is None:
         issuer = "、".join(closing_orgs) or (compact(portal.get("发文机关") or portal.get("发文单位") or "") or None)
-    issue_date = next((d for d in closing_dates if d), None)
+    issue_date = parse_date(notice.date_line.text) if notice is not None and notice.date_line else None
+    issue_date = issue_date or law_date or next((d for d in closing_dates if d), None)
     if issue_date is None:
         for line in header:
             if is_date_line(line.text):
@@ -256,14 +322,19 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: 
     if region is None and portal.get("发文机关"):
         region = region_of(portal["发文机关"])
 
+    period = _period(title, norm.text, issue_date)
+    if period is None:
+        preamble_end = next((l.start for l in lines(norm, an.body_start) if lexicon.MARKER_START.match(l.text)), body_end)
+        period = _plan_period(norm.text[an.body_start:preamble_end])
     publish = parse_date(portal["发布日期"]) if portal.get("发布日期") else None
     meta = {
         "title": title,
+        "notice_title": notice_title,
         "issuer": issuer,
         "doc_number": doc_number,
         "status": "draft" if draft else "final",
         "region": region,
-        "period": _period(title, norm.text, issue_date),
+        "period": period,
         "issue_date": issue_date,
         "cited": _cited(norm, title),
         "index_number": compact(portal["索引号"]) if portal.get("索引号") else None,

@@ -16,13 +16,13 @@ import regex
 from extractors import lexicon
 from extractors.blocks import lost_breaks
 
-_TRANSLATE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_TRANSLATE.update({cp: 0x20 for cp in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x1680)})
-_TRANSLATE.update({0x3000: 0x20, 0x00A0: 0x20, 0x2236: ord(":"), 0xFE30: ord(":"),
+TRANSLATE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+TRANSLATE.update({cp: 0x20 for cp in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x1680)})
+TRANSLATE.update({0x3000: 0x20, 0x00A0: 0x20, 0x2236: ord(":"), 0xFE30: ord(":"),
                    0x2014: ord("-"), 0x2013: ord("-"), 0x2012: ord("-"), 0x2212: ord("-"),
                    0x301C: ord("~"), 0x2015: ord("-"), 0xFE52: ord("."), 0xFE51: ord("、"), 0xFE50: ord(",")})
 
-_MARKUP = regex.compile(r"\*\*|__|\u200b|\u200c|\u200d|\ufeff|\r(?=\n)")
+_MARKUP = regex.compile(r"\*\*|__|\u200b|\u200c|\u200d|\ufeff|\r(?=\n)|(?<![^\n])#{1,6}[ \t]+")
 _BREAK = regex.compile(r"[ \t]*\n\s*")
 _WS = regex.compile(r"\s+")
 
@@ -87,7 +87,7 @@ def _join_points(t: str) -> list[tuple[int, int]]:
         indent = t[t.rfind("\n", a, b) + 1:b]
         if "  " in indent or "\t" in indent:
             continue
-        if "|" in next_line or next_line[:1] in "([（【<《" or _is_marker_start(next_line) or lexicon.SIGNATURE_LINE.match(next_line) \
+        if "|" in next_line or next_line[:1] in "([（【<《" or _is_marker_start(next_line) or lexicon.SIGNATURE_LINE.match(next_line) or _DATED.match(next_line) \
                 or lexicon.DOC_NUMBER_LINE.match(next_line) or lexicon.TITLE_END.search(prev_line):
             continue
         body = _strip_marker(prev_line.lstrip())
@@ -97,6 +97,7 @@ def _join_points(t: str) -> list[tuple[int, int]]:
     return out
 
 
+_DATED = regex.compile(r"^\s*\(?\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")  # a dated entry starts a line of its own
 _GAP = regex.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
 
 
@@ -132,7 +133,7 @@ def _space_tables(t: str) -> str:
 def normalize(text: str, *, join_breaks: bool = True) -> Normalized:
     """Translate full-width forms, drop markup and CRs, join lines broken mid-sentence,
     and restore the line breaks a crawl lost (extractors/blocks.py)."""
-    t = text.translate(_TRANSLATE)
+    t = text.translate(TRANSLATE)
     if "  " in t:
         t = _space_tables(t)
     deletions = [m.span() for m in _MARKUP.finditer(t)]

@@ -7,7 +7,8 @@ import time
 from extractors import fingerprint
 from extractors.metadata import extract_metadata
 from extractors.normalize import Normalized, compact, normalize, revision_digest
-from extractors.structure import closing_start, extract_structure
+from extractors.anatomy import anatomy
+from extractors.structure import extract_structure
 from extractors.amounts import extract_amounts
 from extractors.clauses import MAX_FIGURES
 from extractors.numbers import find_quantities
@@ -51,10 +52,10 @@ def extract(text: str, *, portal: dict | None = None, norm: Normalized | None = 
     """
     norm = norm or normalize(text)
     _check(deadline, "normalize")
-    body_end = closing_start(norm)
-    metadata, warnings = extract_metadata(norm, portal=portal, body_end=body_end)
+    parts = anatomy(norm)
+    metadata, warnings = extract_metadata(norm, portal=portal, body_end=parts.body_end)
     _check(deadline, "metadata")
-    sections, measures = extract_structure(norm, body_end=body_end)
+    sections, measures = extract_structure(norm, body_start=parts.body_start, body_end=parts.body_end)
     _check(deadline, "structure")
     in_measure = measure_index(measures)
     quantities = find_quantities(norm.text)

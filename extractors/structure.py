@@ -7,72 +7,13 @@ lines) is never part of the last measure.
 """
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass
-
 from extractors import lexicon
+from extractors.anatomy import Line, closing_start, is_date_line, is_org_line, lines  # noqa: F401 (re-exported)
 from extractors.normalize import Normalized, compact
 
 _RULES = lexicon.patterns()["structure"]["rules"]
 _HEADING_FORBIDDEN = frozenset(_RULES["heading_forbidden"])
 _TITLE_FORBIDDEN = frozenset(_RULES["title_forbidden"])
-_DATE_LINE = lexicon.compile_(lexicon.patterns()["metadata"]["date_line"])
-_ORG_LINE = lexicon.compile_(
-    r"^(?:%s)?[\p{Han}()（）]{0,24}?%s(?:[、,，][\p{Han}()（）]{2,30})*$"
-    % (lexicon.patterns()["metadata"]["region"], lexicon.patterns()["metadata"]["issuer_suffix"]))
-
-
-@dataclass(frozen=True)
-class Line:
-    start: int  # normalized offsets of the stripped content
-    end: int
-    text: str
-
-
-def _all_lines(norm: Normalized) -> list[Line]:
-    cached = norm.__dict__.get("_lines")
-    if cached is None:
-        t, out, pos = norm.text, [], 0
-        for raw in t.split("\n"):
-            stripped = raw.strip()
-            if stripped:
-                lead = len(raw) - len(raw.lstrip())
-                out.append(Line(pos + lead, pos + lead + len(stripped), stripped))
-            pos += len(raw) + 1
-        norm.__dict__["_lines"] = cached = out  # computed once per document, shared by every extractor
-    return cached
-
-
-def lines(norm: Normalized, start: int = 0, end: int | None = None) -> list[Line]:
-    """Non-blank lines of the normalized text in [start, end), stripped of surrounding spaces."""
-    every = _all_lines(norm)
-    end = len(norm.text) if end is None else end
-    if start == 0 and end >= len(norm.text):
-        return every
-    starts = [ln.start for ln in every]
-    a = bisect.bisect_left(starts, start)
-    b = bisect.bisect_left(starts, end)
-    return [ln for ln in every[a:b] if ln.end <= end]
-
-
-def is_date_line(text: str) -> bool:
-    return bool(_DATE_LINE.match(text))
-
-
-def is_org_line(text: str) -> bool:
-    c = compact(text)
-    return 2 <= len(c) <= 60 and not any(p in c for p in "。，,;；:：") and bool(_ORG_LINE.match(c))
-
-
-def closing_start(norm: Normalized) -> int:
-    """Normalized offset where the closing issuer/date block begins (len(text) when there is none)."""
-    block = len(norm.text)
-    for line in reversed(lines(norm)):
-        if is_date_line(line.text) or (is_org_line(line.text) and len(compact(line.text)) <= 40):
-            block = line.start
-            continue
-        break
-    return block
 
 
 def _match_style(text: str):

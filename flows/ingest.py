@@ -24,7 +24,7 @@ from schemas.errors import IngestError, warning
 
 FORMATS = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
 CELL_SEP = "｜"
-PORTAL_LABELS = ("索引号", "发文机关", "成文日期", "发文字号", "发布日期", "主题分类", "标题")
+PORTAL_LABELS = ("索引号", "发文机关", "成文日期", "发文字号", "文号", "发布日期", "主题分类", "标题")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from extractors.normalize import _TRANSLATE, compact, normalize, revision_digest
+from extractors.normalize import TRANSLATE, compact, normalize, revision_digest
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -58,7 +58,7 @@ def test_normalize_offset_map_holds_for_arbitrary_input(text):
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
     for i, p in enumerate(positions):
         assert 0 <= p < len(text)
-        same = chr(_TRANSLATE.get(ord(text[p]), ord(text[p]))) == n.text[i]
+        same = chr(TRANSLATE.get(ord(text[p]), ord(text[p]))) == n.text[i]
         assert same or (n.text[i] == "|" and text[p].isspace())  # a table column gap
     for i in range(len(n.text) + 1):
         for j in range(i, min(len(n.text), i + 5) + 1):

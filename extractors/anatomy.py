@@ -1,0 +1,257 @@
+"""Document anatomy: one pass from normalized text to the parts every extractor reads.
+
+A real document arrives wrapped: a database export's citation code and history lines, a
+portal's breadcrumbs and view counters, a notice cover (发文字号, title, addressees, one
+paragraph, signature, date) around the policy it issues, and a closing signature. This
+module finds those parts once per document, so that metadata, structure and units read the
+same answer instead of re-deriving lines, headers and closings on their own.
+
+Everything here works on `Normalized` lines; offsets are normalized offsets, mapped back
+to the original text by the caller through `Normalized.span`.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from extractors import lexicon
+from extractors.normalize import TRANSLATE, Normalized, compact
+
+_M = lexicon.patterns()["metadata"]
+_A = lexicon.patterns()["anatomy"]
+_DATE_LINE = lexicon.compile_(_M["date_line"])
+_ISSUER_SUFFIX = _M["issuer_suffix"]
+_ORG_LINE = lexicon.compile_(
+    r"^(?:%s)?[\p{Han}()（）]{0,24}?%s(?:[、,，][\p{Han}()（）]{2,30})*$" % (_M["region"], _ISSUER_SUFFIX))
+_DOC_NUMBER = lexicon.compile_(_M["doc_number"])
+_ORDER_NUMBER = lexicon.compile_(_A["order_number"])
+_FURNITURE = [lexicon.compile_(p) for p in _A["furniture"]]
+_LAW_HISTORY = lexicon.compile_(_A["law_history"])
+_NOTICE_TITLE = lexicon.compile_(_A["notice_title"])
+_ISSUES_POLICY = lexicon.compile_(_A["issues_policy"])
+_TITLE_END = lexicon.TITLE_END
+_BRACKET_LINE = lexicon.compile_(r"^[(（【\[][^()（）【】\[\]]{1,30}[)）】\]]$")
+_STATUS = lexicon.compile_(_M["status_mark"])
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int  # normalized offsets of the stripped content
+    end: int
+    text: str
+
+
+def _all_lines(norm: Normalized) -> list[Line]:
+    cached = norm.__dict__.get("_lines")
+    if cached is None:
+        t, out, pos = norm.text, [], 0
+        for raw in t.split("\n"):
+            stripped = raw.strip()
+            if stripped:
+                lead = len(raw) - len(raw.lstrip())
+                out.append(Line(pos + lead, pos + lead + len(stripped), stripped))
+            pos += len(raw) + 1
+        norm.__dict__["_lines"] = cached = out  # computed once per document, shared by every extractor
+    return cached
+
+
+def lines(norm: Normalized, start: int = 0, end: int | None = None) -> list[Line]:
+    """Non-blank lines of the normalized text in [start, end), stripped of surrounding spaces."""
+    every = _all_lines(norm)
+    end = len(norm.text) if end is None else end
+    if start == 0 and end >= len(norm.text):
+        return every
+    starts = [ln.start for ln in every]
+    a = bisect.bisect_left(starts, start)
+    b = bisect.bisect_left(starts, end)
+    return [ln for ln in every[a:b] if ln.end <= end]
+
+
+def is_date_line(text: str) -> bool:
+    return bool(_DATE_LINE.match(text))
+
+
+def is_org_line(text: str) -> bool:
+    c = compact(text)
+    return 2 <= len(c) <= 60 and not any(p in c for p in "。，,;；:：") and bool(_ORG_LINE.match(c))
+
+
+def is_furniture(text: str) -> bool:
+    """Portal or database chrome: breadcrumbs, view counters, font switches, citation codes, links."""
+    return any(p.search(text) for p in _FURNITURE)
+
+
+def closing_start(norm: Normalized) -> int:
+    """Normalized offset where the closing issuer/date block begins (len(text) when there is none)."""
+    block = len(norm.text)
+    for line in reversed(lines(norm)):
+        if is_date_line(line.text) or (is_org_line(line.text) and len(compact(line.text)) <= 40):
+            block = line.start
+            continue
+        if is_furniture(line.text):
+            continue
+        break
+    return block
+
+
+def split_orgs(s: str) -> list[str]:
+    """Issuer names run together or separated by spaces/、: one name each (empty when `s` is not names)."""
+    parts = [p for p in lexicon.compile_(r"[ \t]+|[、,，]").split(s) if p]
+    if len(parts) > 1 and all(is_org_line(p) for p in parts):
+        return [compact(p) for p in parts]
+    c = compact(s)
+    if not is_org_line(c):
+        return []
+    from extractors.metadata import region_of  # the gazetteer lives with metadata
+
+    region = region_of(c)
+    if region and c.count(region) > 1:
+        pieces = [region + p for p in c.split(region) if p]
+        if c.startswith(region) and all(is_org_line(p) for p in pieces):
+            return pieces
+    return [c]
+
+
+@dataclass
+class Notice:
+    """The cover of a notice that issues (印发/转发) or amends a policy printed after it."""
+
+    title: str | None = None          # the notice's own title, issuer removed
+    issuer: list[str] = field(default_factory=list)
+    doc_number: str | None = None
+    date_line: Line | None = None
+    issues_policy: bool = False
+
+
+@dataclass
+class Anatomy:
+    lines: list[Line]
+    content: list[Line]               # lines that are not furniture
+    history: list[Line]               # a law's dated passage lines (通过 / 批准 / 公布 / 修正 / 施行)
+    notice: Notice | None
+    title_lines: list[Line]           # the policy's own printed title
+    body_start: int                   # normalized offset where the policy's body begins
+    body_end: int                     # normalized offset of the closing signature
+
+
+def _cover_end(content: list[Line], limit: int) -> int | None:
+    """Index of the date line that signs a notice cover, when more text follows it."""
+    for i, line in enumerate(content[:limit]):
+        if is_date_line(line.text) and i + 1 < len(content):
+            return i
+    return None
+
+
+def _twin(norm: Normalized, ls: list[Line]) -> tuple[str, str]:
+    """The lines as printed (compacted, one per row) and the same string in half-width forms.
+
+    Patterns match the half-width twin; what is reported is sliced from the printed one, so a
+    title keeps its full-width brackets.
+    """
+    printed = "\n".join(compact(norm.original_text(l.start, l.end)) for l in ls)
+    return printed, printed.translate(TRANSLATE)
+
+
+def _parse_cover(printed: str, half: str, cover: Notice) -> None:
+    """Doc number, issuers and notice title from the lines above a cover's first paragraph."""
+    m = _DOC_NUMBER.search(half)
+    if m:
+        cover.doc_number = printed[m.start("num"):m.end("num")]
+        half = half[:m.start()] + "\n" * (m.end() - m.start()) + half[m.end():]
+    m = _NOTICE_TITLE.search(half)
+    if not m:
+        return
+    cover.title = printed[m.start():m.end()]
+    before = printed[:m.start()].split("\n")[-1]
+    if before:
+        cover.issuer = split_orgs(before)
+
+
+def _policy_title(content: list[Line], i: int) -> tuple[list[Line], int]:
+    """Title lines of the policy starting at content[i] (a title may wrap over up to four lines)."""
+    while i < len(content) and (_BRACKET_LINE.match(compact(content[i].text)) and not _STATUS.fullmatch(
+            compact(content[i].text)) or is_furniture(content[i].text)):
+        i += 1  # （此件主动公开）
+    out: list[Line] = []
+    for line in content[i:i + 4]:
+        c = compact(line.text)
+        if "。" in c or len(c) > 60 or lexicon.MARKER_START.match(line.text):
+            break
+        out.append(line)
+        joined = compact("".join(l.text for l in out))
+        if _TITLE_END.search(joined):
+            nxt = content[i + len(out)] if i + len(out) < len(content) else None
+            if nxt is not None and (_BRACKET_LINE.match(compact(nxt.text)) or _STATUS.fullmatch(compact(nxt.text))):
+                out.append(nxt)  # （2021-2025年） / （征求意见稿） on its own line
+            return out, i
+    return [], i
+
+
+def _republished(norm: Normalized, content: list[Line]) -> tuple[Notice | None, list[Line]]:
+    """A notice or decree whose 《X》 is printed again later as a title line of its own, with X's text after it."""
+    head_end = next((k for k, l in enumerate(content[:8]) if "。" in l.text), min(len(content), 8))
+    if head_end == 0:
+        return None, []
+    notice = Notice(issues_policy=True)
+    _parse_cover(*_twin(norm, content[:head_end]), notice)
+    if not notice.title:
+        return None, []
+    named = lexicon.compile_(r"《([^《》]{2,80})》").findall(notice.title.translate(TRANSLATE))
+    if len(named) != 1:
+        return None, []
+    want = compact(named[0])
+    for k in range(head_end, len(content)):
+        title_lines, _ = _policy_title(content, k)
+        if title_lines and compact(_STATUS.sub("", "".join(l.text for l in title_lines))).startswith(want):
+            return notice, title_lines
+    return None, []
+
+
+def anatomy(norm: Normalized) -> Anatomy:
+    """The document's parts (computed once per document and shared)."""
+    cached = norm.__dict__.get("_anatomy")
+    if cached is not None:
+        return cached
+    every = lines(norm)
+    content = [l for l in every if not is_furniture(l.text)]
+    history = [l for l in content[:12] if _LAW_HISTORY.match(compact(l.text))]
+    body_end = closing_start(norm)
+    notice, title_lines, body_start = None, [], 0
+    end = _cover_end(content, 25)
+    if end is not None:
+        cover_lines = content[:end + 1]
+        first_par = next((k for k, l in enumerate(cover_lines) if "。" in l.text), None)
+        cover_text = "".join(compact(l.text) for l in cover_lines)
+        if first_par is not None and _ISSUES_POLICY.search(cover_text):
+            notice = Notice(date_line=cover_lines[end], issues_policy=True)
+            _parse_cover(*_twin(norm, cover_lines[:first_par]), notice)
+            sig = [l for l in cover_lines[first_par + 1:end] if is_org_line(l.text)]
+            if not notice.issuer and sig:
+                notice.issuer = [o for l in sig for o in split_orgs(l.text)]
+            title_lines, k = _policy_title(content, end + 1)
+            if title_lines:
+                body_start = title_lines[0].start
+            else:
+                notice = None
+    if notice is None:
+        notice, title_lines = _republished(norm, content)
+        if title_lines:
+            body_start = title_lines[0].start
+    if title_lines:
+        k = content.index(title_lines[-1]) + 1
+        if k < len(content) and _LAW_HISTORY.match(compact(content[k].text)):
+            history = history + [content[k]]  # （2011年8月26日…公布 2016年9月21日…修正） under the title
+    result = Anatomy(every, content, history, notice, title_lines, body_start, body_end)
+    norm.__dict__["_anatomy"] = result
+    return result
+
+
+def order_number(norm: Normalized, head: list[Line]) -> str | None:
+    """`江西省人民政府令` / `第223号` printed under a decree's title (on one line or two): its number."""
+    for a, b in zip(head, [*head[1:], None]):
+        for ls in ([a], [a, b] if b is not None else []):
+            if ls:
+                printed, half = _twin(norm, ls)
+                if _ORDER_NUMBER.fullmatch(half.replace("\n", "")):
+                    return printed.replace("\n", "")
+    return None
