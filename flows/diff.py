@@ -15,10 +15,12 @@ from typing import Any, Callable
 
 from extractors.normalize import compact, normalize
 from extractors.structure import _match_style
+from schemas.models import SCHEMA_VERSION
 
 MATCH_THRESHOLD = 0.5
 ABSENT = "\0absent"  # a measure id no record has: compare a measure's records against nothing
-METADATA_FIELDS = ("title", "issuer", "doc_number", "status", "region", "period", "issue_date", "cited")
+METADATA_FIELDS = ("title", "notice_title", "issuer", "doc_number", "status", "region", "period", "issue_date",
+                   "cited")
 AMOUNT_FIELDS = ("role", "bound", "value_yuan", "ratio", "per")
 TARGET_FIELDS = ("indicator", "scope", "year", "value", "value_max", "unit", "comparator", "aspirational")
 IDENTITY = {
@@ -205,6 +207,6 @@ def diff(old: dict, new: dict) -> dict:
     for c in changes:
         if c["entity"] in ("amount", "target", "unit", "section", "measure") and c["change"] != "modified":
             c.pop("from_span" if c["change"] == "added" else "to_span", None)
-    return {"schema_version": "1.0", "policy_id": new["policy_id"], "from_revision": old["revision_id"],
+    return {"schema_version": SCHEMA_VERSION, "policy_id": new["policy_id"], "from_revision": old["revision_id"],
             "to_revision": new["revision_id"], "from_filename": old["source"]["filename"],
             "to_filename": new["source"]["filename"], "changes": changes}

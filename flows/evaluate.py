@@ -20,7 +20,7 @@ _WS = re.compile(r"\s+")
 _LABEL_NOISE = re.compile(r"[\s()（）.、．:：,，。]")
 _ISSUER_SEP = re.compile(r"[\s、，,；;]")
 KINDS = ("measures", "sections", "targets", "amounts", "units", "amounts (value only)")
-METADATA_FIELDS = ("title", "issuer", "doc_number", "status", "region", "period", "issue_date")
+METADATA_FIELDS = ("title", "notice_title", "issuer", "doc_number", "status", "region", "period", "issue_date")
 
 
 def _squash(s):
@@ -175,7 +175,7 @@ class Scorer:
             if f not in gmd:
                 continue
             gv, pv = gmd[f], pmd.get(f)
-            if f == "title":
+            if f in ("title", "notice_title"):
                 ok = _squash(pv) in {_squash(gv), _squash((gmd.get("issuer") or "") + (gv or ""))}
             elif f == "issuer":
                 ok = _ISSUER_SEP.sub("", gv or "") == _ISSUER_SEP.sub("", pv or "")

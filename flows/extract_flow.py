@@ -30,7 +30,7 @@ from flows import store
 from flows.ingest import Ingested, iter_sources, read_document
 from flows.review import review_new_revisions
 from schemas.errors import Errors, PolicyflowError
-from schemas.models import ErrorRecord, RevisionDocument
+from schemas.models import SCHEMA_VERSION, ErrorRecord, RevisionDocument
 
 KINDS = ("sections", "measures", "targets", "amounts", "units", "conditions")
 ATTEMPTS = 3  # an unexpected failure is retried twice before it becomes an error record
@@ -59,7 +59,7 @@ def build_document(ing: Ingested, *, time_limit: float | None = None) -> dict:
     doc["source"] = {"filename": ing.filename, "sha256": ing.sha256, "encoding": ing.encoding,
                      "format": ing.format, "size_bytes": ing.size_bytes}
     doc["warnings"] = list(ing.warnings) + doc["warnings"]
-    ordered = {"schema_version": "1.0", "policy_id": doc["policy_id"], "revision_id": doc["revision_id"],
+    ordered = {"schema_version": SCHEMA_VERSION, "policy_id": doc["policy_id"], "revision_id": doc["revision_id"],
                "source": doc["source"], **doc}
     return RevisionDocument.model_validate(ordered).model_dump(mode="json", by_alias=True)
 

@@ -1,8 +1,14 @@
-"""Pydantic models of the output contract (CONTRACT.md, version 1).
+"""Pydantic models of the output contract (CONTRACT.md, version 1.1).
 
 These models are the single source of truth: the JSON written per revision, the Parquet
 columns and the exported JSON Schema files all derive from them. Fields named by the
 contract are never renamed or dropped; extra fields are additions.
+
+Documents are written with `SCHEMA_VERSION`; readers accept every version in
+`ACCEPTED_SCHEMA_VERSIONS` (1.1 only added fields and values, so a 1.0 document reads as a
+1.1 one whose `metadata.notice_title` is null). Changes in 1.1: `metadata.notice_title`;
+the `title` of a notice that issues one policy is that policy's own title; diff entity
+`condition`.
 """
 from __future__ import annotations
 
@@ -10,9 +16,26 @@ import math
 from enum import Enum
 from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+"""The contract version this code writes."""
+ACCEPTED_SCHEMA_VERSIONS = frozenset({"1.0", "1.1"})
+"""Contract versions this code reads."""
+
+
+def _accepted_version(v: str) -> str:
+    if v not in ACCEPTED_SCHEMA_VERSIONS:
+        raise ValueError(f"unsupported schema_version {v!r}: this reader accepts "
+                         f"{', '.join(sorted(ACCEPTED_SCHEMA_VERSIONS))} (writes {SCHEMA_VERSION}); "
+                         "re-extract the document or upgrade policyflow")
+    return v
+
+
+SchemaVersion = Annotated[str, AfterValidator(_accepted_version), Field(
+    description=f"output contract version; written as {SCHEMA_VERSION}, read: "
+                f"{', '.join(sorted(ACCEPTED_SCHEMA_VERSIONS))}",
+    json_schema_extra={"enum": sorted(ACCEPTED_SCHEMA_VERSIONS)})]
 
 Span = Annotated[tuple[int, int], Field(description="[start, end) code-point offsets into `text`")]
 
@@ -75,6 +98,7 @@ class Entity(str, Enum):
     target = "target"
     amount = "amount"
     unit = "unit"
+    condition = "condition"  # since 1.1: a qualifying clause added, removed or reworded
 
 
 class ChangeKind(str, Enum):
@@ -110,7 +134,14 @@ class Cited(_Model):
 
 
 class Metadata(_Model):
-    title: Optional[str] = None
+    title: Optional[str] = Field(default=None, description=(
+        "the policy's own title as printed, without status marks or a leading issuer; for a notice that "
+        "issues or forwards one policy (关于印发《X》的通知), that policy's title X as printed above its "
+        "body; a notice issuing several documents keeps its own title"))
+    notice_title: Optional[str] = Field(default=None, description=(
+        "(since 1.1) the notice's own title, issuer removed, when the text is a notice that issues or "
+        "forwards other documents (关于印发《X》的通知, …印发…的通知, a 决定 that republishes a "
+        "regulation); else null"))
     issuer: Optional[str] = None
     doc_number: Optional[str] = None
     status: Status = Status.final
@@ -207,7 +238,7 @@ class Warning(_Model):
 class RevisionDocument(_Model):
     """One ingested source file: one revision of one policy."""
 
-    schema_version: str = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     policy_id: str
     revision_id: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
     source: Source
@@ -267,7 +298,7 @@ class Change(_Model):
 
 
 class Diff(_Model):
-    schema_version: str = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     policy_id: str
     from_revision: str
     to_revision: str

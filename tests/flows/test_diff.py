@@ -11,6 +11,7 @@ from flows.diff import align, diff, similarity
 from flows.evaluate import evaluate, score_diff
 from flows.extract_flow import build_document
 from flows.ingest import read_document
+from schemas.models import SCHEMA_VERSION, Diff
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -126,3 +127,20 @@ def test_diff_merged_measures_are_modified_plus_removed():
 def test_diff_alignment_prefers_content_over_position():
     assert align(["甲乙丙丁戊己", "庚辛壬癸子丑"], ["庚辛壬癸子丑", "甲乙丙丁戊己"]) == [(1, 0), (0, 1)]
     assert similarity("甲乙丙", "甲乙丙") == 1.0 and similarity("甲乙", "") == 0.0
+
+
+def test_diff_writes_current_contract_version():
+    d = diff(_outline(BASE), _outline(BASE[:3]))
+    assert d["schema_version"] == SCHEMA_VERSION == "1.1"
+    assert Diff.model_validate(d).schema_version == SCHEMA_VERSION
+
+
+def test_diff_notice_title_is_a_metadata_field():
+    old, new = _outline(BASE), _outline(BASE)
+    old["metadata"].pop("notice_title", None)  # a 1.0 revision: no notice_title at all
+    new["metadata"]["notice_title"] = None
+    assert [c for c in diff(old, new)["changes"] if c.get("field") == "notice_title"] == []
+    new["metadata"]["notice_title"] = "关于印发《X行动方案》的通知"
+    assert [c for c in diff(old, new)["changes"] if c.get("field") == "notice_title"] == [
+        {"entity": "metadata", "change": "modified", "field": "notice_title", "from": None,
+         "to": "关于印发《X行动方案》的通知"}]

@@ -3,7 +3,9 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import export
-from schemas.models import Amount, RevisionDocument
+from schemas.models import (
+    ACCEPTED_SCHEMA_VERSIONS, SCHEMA_VERSION, Amount, Change, Diff, Entity, Metadata, RevisionDocument,
+)
 
 
 def test_models_json_schema_files_are_current():
@@ -50,3 +52,59 @@ def test_models_duplicate_ids_rejected():
     unit = {"id": "x1", "span": [0, 1], "role": "lead", "name": "市科技局"}
     with pytest.raises(ValidationError):
         RevisionDocument.model_validate(_doc(units=[unit, dict(unit)]))
+
+
+def test_models_write_contract_version_1_1():
+    assert SCHEMA_VERSION == "1.1"
+    assert ACCEPTED_SCHEMA_VERSIONS == {"1.0", "1.1"}
+    assert RevisionDocument.model_validate(_doc()).schema_version == "1.1"
+    assert Diff(policy_id="p", from_revision="a", to_revision="b").schema_version == "1.1"
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+def test_models_read_1_0_and_1_1_documents(version):
+    doc = RevisionDocument.model_validate(_doc(schema_version=version))
+    assert doc.schema_version == version
+    assert doc.metadata.notice_title is None  # a 1.0 document has no notice_title: the default applies
+    diff = Diff.model_validate({"schema_version": version, "policy_id": "p", "from_revision": "a",
+                                "to_revision": "b", "changes": []})
+    assert diff.schema_version == version
+
+
+@pytest.mark.parametrize("version", ["2.0", "1.2", "1", "", "v1.1"])
+def test_models_reject_unknown_schema_version(version):
+    for model, data in ((RevisionDocument, _doc(schema_version=version)),
+                        (Diff, {"schema_version": version, "policy_id": "p", "from_revision": "a", "to_revision": "b"})):
+        with pytest.raises(ValidationError) as exc:
+            model.model_validate(data)
+        message = str(exc.value)
+        assert f"unsupported schema_version {version!r}" in message
+        assert "accepts 1.0, 1.1" in message
+
+
+def test_models_notice_title_round_trips():
+    md = {"title": "河北省科技投资引导基金管理办法",
+          "notice_title": "关于印发《河北省科技投资引导基金管理办法》的通知"}
+    doc = RevisionDocument.model_validate(_doc(metadata=md))
+    dumped = doc.model_dump(mode="json", by_alias=True)
+    assert dumped["schema_version"] == "1.1"
+    assert dumped["metadata"]["notice_title"] == md["notice_title"]
+    assert dumped["metadata"]["title"] == md["title"]
+    assert list(dumped["metadata"])[:2] == ["title", "notice_title"]
+    again = RevisionDocument.model_validate_json(doc.model_dump_json(by_alias=True))
+    assert again == doc
+    assert Metadata.model_validate({"title": "t"}).model_dump()["notice_title"] is None
+
+
+def test_models_notice_title_in_json_schema():
+    props = RevisionDocument.model_json_schema()["$defs"]["Metadata"]["properties"]
+    assert "notice_title" in props and props["notice_title"]["default"] is None
+
+
+def test_models_diff_accepts_condition_changes():
+    assert Entity.condition.value == "condition"
+    change = Change.model_validate({"entity": "condition", "change": "modified", "field": "text",
+                                    "from": "首次认定的企业", "to": "首次通过认定的企业", "amount_ids": ["a1"]})
+    assert change.entity == "condition"
+    with pytest.raises(ValidationError):
+        Change.model_validate({"entity": "clause", "change": "added"})
