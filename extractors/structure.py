@@ -29,6 +29,14 @@ def _is_heading(rest: str) -> bool:
     return bool(body) and len(body) <= _RULES["heading_max_chars"] and not (_HEADING_FORBIDDEN & set(body))
 
 
+def _is_heading_sentence(rest: str) -> bool:
+    """`（一）网络体系强基行动。` alone on its line: one short heading sentence with nothing after it."""
+    body = compact(rest)
+    head = body[:-1]
+    return (body.endswith("。") and 0 < len(head) <= _RULES["title_max_chars"]
+            and not (_TITLE_FORBIDDEN & set(head)) and not (_HEADING_FORBIDDEN & set(head)))
+
+
 _BRACKETED = lexicon.compile_(r"^[【\[](?P<inner>[^】\]]{1,40})[】\]]")
 _MARKERS = tuple(lexicon.patterns()["units"]["markers"])
 
@@ -94,7 +102,7 @@ def extract_structure(norm: Normalized, *, body_start: int = 0, body_end: int | 
         elif style["name"] == "table_row":
             heading = False
         else:
-            heading = _is_heading(rest)
+            heading = _is_heading(rest) or (style["level"] <= 2 and _is_heading_sentence(rest))
             if heading and style["level"] >= 3:
                 nxt = all_lines[i + 1] if i + 1 < len(all_lines) else None
                 # "1. 强化… <newline> body text": a measure whose content follows its heading
@@ -104,7 +112,7 @@ def extract_structure(norm: Normalized, *, body_start: int = 0, body_end: int | 
                     style["family"] == "outline" and stack[-1][1]["family"] == "article"):
                 stack.pop()
             rec = {"id": f"s{len(sections) + 1}", "span": norm.span(line.start, line.end), "label": label,
-                   "title": compact(norm.original_text(line.start + m.start("rest"), line.end)) or label,
+                   "title": compact(norm.original_text(line.start + m.start("rest"), line.end)).rstrip("。") or label,
                    "level": style["level"], "parent_id": stack[-1][0]["id"] if stack else None}
             sections.append(rec)
             stack.append((rec, style))
