@@ -22,7 +22,10 @@ _VERB_FORM = lexicon.compile_(_U["verb_form"])
 _BARE_PLACE = lexicon.compile_(_U["bare_place"])
 _SEPARATORS = frozenset(_U["name_separators"])
 _STOPPERS = frozenset(_U["stoppers"])
-_OPEN, _CLOSE = "(（[【", ")）]】"
+_OPEN, _CLOSE = "(（[【〔", ")）]】〕"
+_LEGEND = lexicon.compile_(_U["first_is_lead"])
+_REMARK = lexicon.compile_(_U["name_remark"])
+_TRAILER = lexicon.compile_(_U["name_trailer"])
 
 
 @lru_cache(maxsize=1)
@@ -154,23 +157,36 @@ def table_unit_cells(text: str) -> list[tuple[int, int, str]]:
 
 
 def extract_units(norm: Normalized, measures: list[dict], *, region: str | None = None) -> list[dict]:
-    """Unit records from marker lists and from 责任单位 table columns."""
+    """Unit records from marker lists, verb forms (X牵头，Y配合) and 责任单位 table columns.
+
+    A legend in a list (`排名第1为牵头单位，下同`) makes the first name of that list and of every
+    later list the lead unit.
+    """
     t = norm.text
     table_cells = table_unit_cells(t) if "|" in t else []
     in_measure = measure_index(measures)
     found: list[tuple[str, int, int]] = []
+    first_is_lead = False
     for m in _MARKER.finditer(t):
         end = _list_end(t, m.end())
-        found += [(_ROLES[m.group("marker")], a, b) for a, b in _names(t, m.end(), end)]
+        names = _names(t, m.end(), end)
+        first_is_lead = first_is_lead or any(_LEGEND.search(t[a:b]) for a, b in names)
+        role = _ROLES[m.group("marker")]
+        found += [("lead" if first_is_lead and k == 0 and role == "responsible" else role, a, b)
+                  for k, (a, b) in enumerate(names)]
     for a, b, role in table_cells:
         found += [(role, x, y) for x, y in _names(t, a, b)]
     for m in _VERB_FORM.finditer(t):
         found += [(_U["verb_roles"][m.group("lead_verb")], x, y) for x, y in _names(t, *m.span("lead"))]
         if m.group("coop"):
             found += [("cooperating", x, y) for x, y in _names(t, *m.span("coop"))]
+    found = [(role, a, b) for role, a, b in found if not _LEGEND.search(t[a:b]) and not _REMARK.fullmatch(t[a:b])]
     out = []
     for role, a, b in sorted(found, key=lambda f: f[1]):
-        name = compact(norm.original_text(a, b))
+        m = _TRAILER.search(t, a, b)
+        if m and m.start() > a:
+            b = m.start()
+        name = compact(_REMARK.sub("", norm.original_text(a, b)))
         if not name or len(name) > 40:
             continue
         span = norm.span(a, b)
