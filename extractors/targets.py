@@ -23,6 +23,46 @@ _VERBS = frozenset(_T["lead_verbs"])
 _GOAL_SECTION = ("目标", "指标")
 _STRIP = " \t,，、:：“”\"'()（）"
 _LINKING = sorted(_T["linking_verbs"], key=len, reverse=True)
+_LEAD_GROUPS = tuple(_T["lead_groups"])
+_LIST_ITEM = lexicon.compile_(_T["list_item"])
+_SIBLING = lexicon.compile_(r"^[ \t]*(?:、|和|及|与|以及)[ \t]*$")
+
+
+def _year_of(m) -> int | None:
+    return parse_int(next(g for g in (m.group("y1"), m.group("y2"), m.group("y3"), m.group("y4")) if g))
+
+
+def _is_lead(m) -> bool:
+    return any(m.group(g) for g in _LEAD_GROUPS)
+
+
+def _horizon(t: str, sentence_start: int, pos: int) -> tuple[int | None, int | None]:
+    """The target year for a figure at `pos`, and where its horizon phrase ends (None when inherited).
+
+    A deadline counts inside its own sentence; a leading horizon (到2025年，) for the rest of its
+    paragraph; a list item (——培育…) inherits the horizon of the line that introduces the list
+    (`到2023年，…：`).
+    """
+    para_start = t.rfind("\n", 0, pos) + 1
+    found = [m for m in _HORIZON.finditer(t, para_start, pos) if _is_lead(m) or m.start() >= sentence_start]
+    if found:
+        return _year_of(found[-1]), found[-1].end()
+    if not _LIST_ITEM.match(t, para_start):
+        return None, None
+    line_end = para_start - 1
+    for _ in range(30):  # a list is short; bounded so a long run of bullets stays linear
+        if line_end <= 0:
+            break
+        line_start = t.rfind("\n", 0, line_end) + 1
+        line = t[line_start:line_end].strip()
+        if line and not _LIST_ITEM.match(line):
+            if line.endswith((":", "：")):
+                leads = [m for m in _HORIZON.finditer(line) if _is_lead(m)]
+                if leads:
+                    return _year_of(leads[-1]), None
+            break
+        line_end = line_start - 1
+    return None, None
 
 
 def _strip_lead(s: str) -> str:
@@ -58,6 +98,31 @@ def _comparator_after(text: str) -> tuple[str, str] | None:
     return None
 
 
+def _after_verb(before: str) -> bool:
+    """`培育25家…`, `建成1-2个…`: a bare count right after a goal verb states a goal."""
+    b = compact(before)
+    return any(b.endswith(v) for v in _VERBS)
+
+
+def _sibling_comparator(t: str, quantities: list[Quantity], qi: int) -> tuple[str, str] | None:
+    """A comparator shared along a list of figures: `30个和20个左右` (after), `达150个、80个` (before)."""
+    q = quantities[qi]
+    if qi + 1 < len(quantities) and _SIBLING.match(t[q.end:quantities[qi + 1].start]):
+        nxt = quantities[qi + 1]
+        after = _comparator_after(t[nxt.end:nxt.end + 4])
+        if after and after[1] == "~":
+            return after
+    k = qi
+    while k > 0 and _SIBLING.match(t[quantities[k - 1].end:quantities[k].start]):
+        k -= 1
+    if k < qi:
+        head = t[max(0, quantities[k].start - 6):quantities[k].start]
+        found = _comparator_before(head)
+        if found and head.endswith(found[1]):
+            return found[1], found[2]
+    return None
+
+
 def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
                     goal_spans: list[tuple[int, int]] = ()) -> tuple[list[dict], set[int]]:
     """Target records and the indices of the quantities they consumed."""
@@ -74,8 +139,7 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         s_start, s_end = sentences.around(q.start, q.end)
         head = t[s_start:q.start]
         p_start, _ = periods.around(q.start, q.end)
-        years = [m for m in _HORIZON.finditer(t, p_start, q.start)]
-        year = parse_int(years[-1].group("y1") or years[-1].group("y2")) if years else None
+        year, horizon_end = _horizon(t, p_start, q.start)
         c_start, c_end = clauses.around(q.start, q.end)
         clause = t[c_start:c_end]
         if any(w in clause for w in _NOT_TARGET):
@@ -90,11 +154,13 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         in_goal = any(a <= norm.pos(q.start) < b for a, b in goal_spans)
         if year is None and not (in_goal and (cmp_before or after_cmp)):
             continue
-        if years and years[-1].end() > c_start and years[-1].start() >= c_start:
-            before = t[years[-1].end():q.start]
-            c_start = years[-1].end()
+        if horizon_end is not None and c_start < horizon_end <= q.start:
+            before = t[horizon_end:q.start]
+            c_start = horizon_end
+        if not cmp_before and not after_cmp and qi:
+            after_cmp = _sibling_comparator(t, quantities, qi)
         bare = not cmp_before and not after_cmp
-        if bare and compact(tail) and not compact(tail).startswith("的"):
+        if bare and compact(tail) and not compact(tail).startswith("的") and not _after_verb(before):
             continue  # "15个副省级城市": a figure inside a phrase, not a goal
         if after_cmp and (not cmp_before or after_cmp[1] in ("~", "<=") or cmp_before[2] == ">="):
             symbol = after_cmp[1]
@@ -113,9 +179,11 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         if not indicator:
             indicator = _strip_lead(compact(tail).lstrip("的"))
             span_end = c_end
+        prev = last_indicator.get(s_start)
+        if not indicator and prev and _SIBLING.match(t[quantities[qi - 1].end:q.start]):
+            indicator = prev  # 分别达150个、80个: the list shares its indicator
         if not indicator:
             continue
-        prev = last_indicator.get(s_start)
         if scope is None and prev and indicator != prev and indicator.endswith(prev) and len(indicator) > len(prev):
             scope, indicator = indicator[:-len(prev)], prev
         last_indicator[s_start] = indicator
