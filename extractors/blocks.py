@@ -4,8 +4,8 @@ Crawlers strip line breaks: paragraphs are then separated only by runs of ideogr
 (`\u3000\u3000`), and headings are glued to the sentence before them (`…制定如下措施：一、支持…`,
 `…制定本办法。第二条…`). This module finds where the lost breaks were, as positions in the
 width-translated text, so that normalization can put a line break there while every offset
-still maps to the original text. It never touches short lines: a line that already looks
-like a line (a heading, a letter-spaced `总　　则`, a table row) keeps its layout.
+still maps to the original text. It never touches a line that that already looks
+like a line (a heading, a letter-spaced `总　　则`, a table row: one sentence at most) keeps its layout.
 """
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def _inside_title(text: str, a: int) -> bool:
     return window.rfind("《") > window.rfind("》")
 
 
+def _carries_paragraphs(line: str) -> bool:
+    """A line long enough, or with enough sentences, to hold paragraphs whose breaks were lost."""
+    return (len(line) >= LONG_LINE or line.count("。") >= 2
+            or (("。" in line or "：" in line) and _PARAGRAPH_GAP.search(line) is not None))
+
+
 def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
     """Where line breaks were lost, in a text whose long lines carry several paragraphs.
 
@@ -47,7 +53,7 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
     glued: list[int] = []
     line_start = 0
     for line in original.split("\n"):
-        if len(line) >= LONG_LINE:
+        if _carries_paragraphs(line):
             starts, first_gap = [0], len(gaps)
             for m in _PARAGRAPH_GAP.finditer(line):
                 a, b = m.span()
