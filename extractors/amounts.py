@@ -29,15 +29,31 @@ _THRESHOLD_MIN = lexicon.compile_(_A["threshold_min_before"])
 _THRESHOLD_MAX = lexicon.compile_(_A["threshold_max_before"])
 _MAX_ONLY = lexicon.compile_("最高")
 _YEARLY_ROUND = lexicon.compile_(_A["yearly_round"])
-_GRANT_VERB = lexicon.compile_("给予|予以|奖励|补助|资助|支持")
+_GRANT_VERB = lexicon.compile_("给予|予以|奖励|补助|资助|支持|奖补|补贴|返还")
+_OPENER = lexicon.compile_("对|凡")
+_QUALIFIER_END = lexicon.compile_(r"的[^,，;；。]{0,20}[,，]")
+_SHARE = lexicon.compile_(_A["share_for_beneficiaries"])
+_GOVERNMENT = lexicon.compile_(_A["government_actor"])
+_QUALIFIED = lexicon.compile_(r"^[ \t]*(?P<w>及以上|及以下|以上|以下|以内)[ \t]*(?:\((?:含|不含)[^()]{0,6}\))?[ \t]*的")
 
 
 def _in_qualifier(text: str, sentence_start: int, figure_end: int, sentence_end: int) -> bool:
-    """Whether a figure sits inside the 对…的 clause that a later grant in the sentence depends on."""
-    if "对" not in text[sentence_start:figure_end] or _GRANT_VERB.search(text, sentence_start, figure_end):
+    """Whether a figure sits inside the 对…的， clause that a later grant in the sentence depends on."""
+    if not _OPENER.search(text, sentence_start, figure_end) or _GRANT_VERB.search(text, sentence_start, figure_end):
         return False
     grant = _GRANT_VERB.search(text, figure_end, sentence_end)
-    return bool(grant) and "的" in text[figure_end:grant.start()]
+    return bool(grant) and _QUALIFIER_END.search(text, figure_end, grant.start()) is not None
+
+
+def _qualifies_noun(after: str) -> str | None:
+    """`100万元及以下的再担保业务`, `1亿元以上的企业`: a bounded figure that qualifies who or what
+    a rule applies to (not `…以下的补助`, a grant): its bound."""
+    m = _QUALIFIED.match(after)
+    if not m or _SUBSIDY.match(after, m.end()):
+        return None
+    return "min" if m.group("w").endswith("以上") else "max"
+
+
 _BASIS_TAIL = lexicon.compile_(_A["basis_tail"])
 _BASIS_START = sorted(_A["basis_start"], key=len, reverse=True)
 _LIST_GLUE = frozenset("、和及与 \t")
@@ -160,22 +176,29 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         header_grant = bool(table) and bool(_TABLE_GRANT.search(table[0]))
         granted = header_grant or bool(_GRANTED.search(clause))
         floor_or_cap = "min" if _last(_THRESHOLD_MIN, window) else "max" if _last(_THRESHOLD_MAX, window) else None
+        max_only = bool(_last(_MAX_ONLY, window))
+        no_grant = not _SUBSIDY.search(sentence)
+        budget_cue = bool(_BUDGET.search(clause)) and "给予" not in clause and not _SHARE.search(clause)
+        government = bool(_GOVERNMENT.search(sentence))
         eligibility = None
-        if floor_or_cap and not _last(_MAX_ONLY, window):
-            if not _GRANTED.search(sentence):
-                eligibility = floor_or_cap  # a condition list: 上年度营业收入不超过2亿元
-            elif _in_qualifier(t, s_start, f.end, s_end):
-                eligibility = floor_or_cap  # 对营业收入首次突破1亿元的企业，给予…
+        if _in_qualifier(t, s_start, f.end, s_end) and (floor_or_cap or not is_ratio):
+            eligibility = floor_or_cap or threshold or "exact"  # 对投资规模达到3000万元、期限满两年的，给予…
+        elif not max_only and _qualifies_noun(after):
+            eligibility = _qualifies_noun(after)  # 单户金额在100万元及以下的再担保业务
+        elif no_grant and not (budget_cue and government):
+            # a requirement or a condition list: 年销售额在3000万元以下, 子基金规模不低于1000万元
+            eligibility = floor_or_cap or threshold or (
+                "max" if _last(_MAX, window) else "min" if _last(_MIN, window) else None)
         # a percent that is a selection share or a rate, not a grant
         if is_ratio and not granted and not eligibility:
             continue
         grant_after = any(w in t[f.end:s_end] for w in ("给予", "补助", "奖励", "奖补", "支持"))
-        if _BUDGET.search(clause) and "给予" not in clause:
+        if eligibility:
+            role, threshold = "threshold", eligibility
+        elif budget_cue:
             role = "budget"
         elif threshold and grant_after and not is_ratio:
             role = "threshold"
-        elif eligibility:
-            role, threshold = "threshold", eligibility
         elif header_grant or _SUBSIDY.search(sentence):
             role = "subsidy"
         else:
@@ -190,6 +213,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                 bound = threshold
             elif after.lstrip().startswith(("以内", "封顶")):
                 bound = "max"
+            elif threshold and role == "budget":
+                bound = threshold  # 财政科技投入应占…百分之一点二以上
             elif table and _last(_MAX, table[0]):
                 bound = "max"  # a 最高额度 column
         in_list = fi > 0 and figures[fi - 1].end <= f.start and set(t[figures[fi - 1].end:f.start]) <= _LIST_GLUE

@@ -61,7 +61,7 @@ def _build() -> regex.Pattern:
     fc = rf"(?>[{cn_start}][{cn_all}]*(?:点[{''.join(_DIGITS)}]+[{''.join(_BIG)}]?)?)"
 
     def q(i: int) -> str:
-        return (rf"(?P<q{i}>百分之{sp}(?P<p{i}>{fa}|{fc})"
+        return (rf"(?P<q{i}>(?P<d{i}>[百千万])分之{sp}(?P<p{i}>{fa}|{fc})"
                 rf"|{fa_before}(?P<a{i}>{fa}){fa_after}"
                 rf"(?:{sp}(?:{ax}{sp})?(?P<u{i}>{unit})"
                 rf"|{sp}(?:{ax})?(?P<m{i}>{mult})(?:{ax})?(?:{sp}(?P<v{i}>{unit}))?)?"
@@ -73,7 +73,7 @@ def _build() -> regex.Pattern:
              rf"(?P<rb>[0-9]+(?:\.[0-9]+)?)(?![0-9]|\.[0-9]|{sp}{rs}{sp}[0-9])")
     skip = "|".join([*_D["skip"]["patterns"], *_CN["blocked_patterns"],
                      *map(regex.escape, sorted(_CN["blocked_words"], key=len, reverse=True))])
-    first = regex.escape("0123456789 \t" + cn_start + "百" + _D["skip"]["starts"])
+    first = regex.escape("0123456789 \t" + cn_start + "百千万" + _D["skip"]["starts"])
     quantity = rf"{q(1)}(?:{sp}(?P<sep>{sep}){sp}{q(2)})?"
     return lexicon.compile_(rf"(?=[{first}])(?:(?P<skip>{skip})|(?P<ratio>{ratio})|{quantity})", regex.M)
 
@@ -157,11 +157,14 @@ def parse_ratio(s: str) -> float | None:
     return _finite(x / y) if x is not None and y else None
 
 
+_PER_PART = {"百": 1, "千": 0.1, "万": 0.01}
+
+
 def _side(m: regex.Match, i: int):
     """(raw value, multiplier, unit as printed, figure, is_chinese) of side `i`, or None."""
     g = m.group
-    if (p := g(f"p{i}")) is not None:
-        return parse_number(p), 1, "%", p, False
+    if (p := g(f"p{i}")) is not None:  # 百分之五 / 千分之五 / 万分之二, in percent
+        return parse_number(p), _PER_PART[g(f"d{i}")], "%", p, False
     if (a := g(f"a{i}")) is not None:
         mw = g(f"m{i}")
         return float(a.replace(",", "")), _MULT[mw] if mw else 1, g(f"u{i}") or g(f"v{i}") or "", a, False
