@@ -31,6 +31,7 @@ _MAX_ONLY = lexicon.compile_("最高")
 _YEARLY_ROUND = lexicon.compile_(_A["yearly_round"])
 _GRANT_VERB = lexicon.compile_("给予|予以|奖励|补助|资助|支持|奖补|补贴|返还")
 _OPENER = lexicon.compile_("对|凡")
+_JOINTS = ("及", "和", "、")
 _QUALIFIER_END = lexicon.compile_(r"的[^,，;；。]{0,20}[,，]")
 _SHARE = lexicon.compile_(_A["share_for_beneficiaries"])
 _GOVERNMENT = lexicon.compile_(_A["government_actor"])
@@ -168,6 +169,11 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         sentence = t[s_start:s_end]
         window_start = max(c_start, prev_end_in_sentence.get(s_start, s_start))
         window = t[window_start:f.start]
+        if window_start > c_start:  # 按不高于3%的费率上限及保费的80%: 上限 belongs to the figure before 及
+            joint = max(window.rfind(c) for c in _JOINTS)
+            if joint >= 0:
+                window_start += joint + 1
+                window = window[joint + 1:]
         prev_end_in_sentence[s_start] = f.end
         after = t[f.end:c_end]
         is_ratio = f.ratio is not None
@@ -247,7 +253,7 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                "bound": bound, "value_yuan": f.value_yuan, "ratio": f.ratio,
                "basis": _basis(t[s_start:f.start]) if is_ratio else None,
                "per": per, "condition_id": None, "_cond": None, "_at": f.start}
-        if role == "subsidy":
+        if True:
             rec["_cond"] = find_condition(t, s_start, c_start, f.start, clauses.previous(c_start))
             if rec["_cond"] is None and table and table[1] and not t[slice(*table[1])].strip().isdigit():
                 rec["_cond"] = table[1]  # the row's first cell names what the row supports

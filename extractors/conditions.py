@@ -7,6 +7,9 @@
 5. a sentence that opens with 支持/鼓励 X, up to the comma where the grant starts;
 6. the clause just before the grant clause (经科技部批准…注册成立的，每家给予…).
 
+Between 2 and 3: conditional clauses ending in 的， (单项交易额在50万元以上的，…; 弄虚作假的，处…罚款),
+from the sentence start (past a 违反本条例规定， preamble) to the last 的， before the figure.
+
 Distributive grants (对国家级、省级、市级X，分别给予A、B、C) get one condition per item,
 rebuilt by putting each listed grade in place of the list.
 """
@@ -105,7 +108,7 @@ def _dui_clause(text: str, sentence_start: int, figure_start: int, *, openers: b
         if text[i] in ",，" and any(text[i + 1:].lstrip().startswith(w) for w in _GRANT_STARTS):
             end = i
             break
-    for w in ("给予", "予以", "择优", "按照", "按其"):
+    for w in ("给予", "予以", "择优", "按照", "按其", "分别"):
         j = text.find(w, a, end)
         if j > a:
             end = j
@@ -119,6 +122,26 @@ def _dui_clause(text: str, sentence_start: int, figure_start: int, *, openers: b
     return (a, b) if b - a >= 2 else None
 
 
+_CONDITIONAL_END = lexicon.compile_(r"的[ \t]*[,，]")
+_PREAMBLE = lexicon.compile_(_A["condition_preamble"])
+
+
+def _conditional_clause(text: str, sentence_start: int, figure_start: int) -> tuple[int, int] | None:
+    """`单项交易额在50万元以上的，…补助` / `…弄虚作假的，处…罚款`: the clauses up to the last 的， before the figure."""
+    end = None
+    for end in _CONDITIONAL_END.finditer(text, sentence_start, figure_start):
+        pass
+    if end is None:
+        return None
+    a = sentence_start
+    pre = _PREAMBLE.match(text, a, end.start())
+    if pre:
+        a = pre.end()
+    a, b = _trim(text, a, end.start() + 1)
+    a = _strip_words(text, a, b, _LEAD)
+    return (a, b) if b - a >= 4 else None
+
+
 def find_condition(text: str, sentence_start: int, clause_start: int, figure_start: int,
                    previous_clause: tuple[int, int] | None) -> tuple[int, int] | None:
     """Normalized span of the qualifying words for a figure (see the module docstring for the order)."""
@@ -128,6 +151,9 @@ def find_condition(text: str, sentence_start: int, clause_start: int, figure_sta
         return own[0]
     if dui:
         return dui
+    conditional = _conditional_clause(text, sentence_start, figure_start)
+    if conditional:
+        return conditional
     m = None
     for m in _MERIT.finditer(text, sentence_start, figure_start):
         pass
