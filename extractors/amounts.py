@@ -32,6 +32,7 @@ _YEARLY_ROUND = lexicon.compile_(_A["yearly_round"])
 _GRANT_VERB = lexicon.compile_("给予|予以|奖励|补助|资助|支持|奖补|补贴|返还")
 _OPENER = lexicon.compile_("对|凡")
 _JOINTS = ("及", "和", "、")
+_FUND_SIZE = lexicon.compile_(r"规模(?!的)(?![^,，;；。]*比例)")
 _QUALIFIER_END = lexicon.compile_(r"的[^,，;；。]{0,20}[,，]")
 _SHARE = lexicon.compile_(_A["share_for_beneficiaries"])
 _GOVERNMENT = lexicon.compile_(_A["government_actor"])
@@ -185,7 +186,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         max_only = bool(_last(_MAX_ONLY, window))
         no_grant = not _SUBSIDY.search(sentence)
         budget_cue = bool(_BUDGET.search(clause)) and "给予" not in clause and not _SHARE.search(clause)
-        government = bool(_GOVERNMENT.search(sentence))
+        government = bool(_GOVERNMENT.search(clause)) or (
+            bool(_GOVERNMENT.search(t, s_start, f.start)) and bool(_FUND_SIZE.search(clause)))
         eligibility = None
         if _in_qualifier(t, s_start, f.end, s_end) and (floor_or_cap or not is_ratio):
             eligibility = floor_or_cap or threshold or "exact"  # 对投资规模达到3000万元、期限满两年的，给予…
