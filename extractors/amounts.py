@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import regex
 
 from extractors import lexicon
-from extractors.clauses import CLAUSE_END, SENTENCE_END, Boundaries, find_any, words
+from extractors.clauses import CLAUSE_END, PERIOD_END, SENTENCE_END, Boundaries, find_any, words
 from extractors.conditions import distribute, find_condition
 from extractors.normalize import Normalized, compact
 from extractors.numbers import Quantity
@@ -151,12 +151,32 @@ def _table_context(text: str, pos: int) -> tuple[str, tuple[int, int] | None] | 
     return (cells[col] if col < len(cells) else ""), first
 
 
+def _condition(t: str, s_start: int, c_start: int, f: _Figure, clauses: Boundaries, periods: Boundaries,
+               amounts: list[dict], starts: list[int], figures: list[_Figure]) -> tuple[int, int] | None:
+    """The qualifying clause for a figure (extractors/conditions.py), with two widenings.
+
+    A cap after a grant in the same sentence (…给予20%的补助，最高不超过200万元) shares the grant's
+    condition instead of taking the grant clause as its own; a figure whose ；-sentence names no
+    condition looks back to the start of its 。-sentence (…的科技经费的，由…追回；…并处…罚款).
+    """
+    found = find_condition(t, s_start, c_start, f.start, clauses.previous(c_start))
+    earlier = [a for a in amounts if s_start <= a["_at"] < f.start and a["_cond"] and a["role"] != "threshold"]
+    if earlier and (found is None or any(found[0] <= a["_at"] < found[1] for a in earlier)):
+        return earlier[-1]["_cond"]
+    if found is None:
+        p_start, _ = periods.around(f.start, f.end)
+        if p_start < s_start:
+            found = find_condition(t, p_start, c_start, f.start, None)
+    return found
+
+
 def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int], *, in_measure
                     ) -> tuple[list[dict], list[dict], list[dict]]:
     """Amount records, condition records and warnings (grants without a figure)."""
     t = norm.text
     sentences = Boundaries(t, SENTENCE_END)
     clauses = Boundaries(t, CLAUSE_END)
+    periods = Boundaries(t, PERIOD_END)
     figures = _figures(t, quantities, used)
     starts = [f.start for f in figures]
     amounts: list[dict] = []
@@ -256,7 +276,9 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                "basis": _basis(t[s_start:f.start]) if is_ratio else None,
                "per": per, "condition_id": None, "_cond": None, "_at": f.start}
         if True:
-            rec["_cond"] = find_condition(t, s_start, c_start, f.start, clauses.previous(c_start))
+            rec["_cond"] = _condition(t, s_start, c_start, f, clauses, periods, amounts, starts, figures)
+            if role == "threshold" and rec["_cond"] and rec["_cond"][1] > c_start:
+                rec["_cond"] = None  # a threshold's own clause is not a condition of it
             if rec["_cond"] is None and table and table[1] and not t[slice(*table[1])].strip().isdigit():
                 rec["_cond"] = table[1]  # the row's first cell names what the row supports
         amounts.append(rec)

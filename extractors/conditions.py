@@ -90,7 +90,7 @@ def _dui_clause(text: str, sentence_start: int, figure_start: int, *, openers: b
     k = -1 if openers else window.rfind(_A["condition_open"])
     while k >= 0:
         prev = window[k - 1] if k > 0 else ""
-        if not prev or prev in ",，;；:：。 \t\n)）" or prev in "而并且但":
+        if not prev or prev in ",，;；:：。 \t\n)）.、" or prev in "而并且但":
             break
         k = window.rfind(_A["condition_open"], 0, k)
     if k >= 0:
