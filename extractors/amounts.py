@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import regex
 
 from extractors import lexicon
-from extractors.clauses import CLAUSE_END, PERIOD_END, SENTENCE_END, Boundaries, find_any, words
+from extractors.clauses import CLAUSE_END, PERIOD_END, REACH, SENTENCE_END, Boundaries, find_any, words
 from extractors.conditions import distribute, find_condition
 from extractors.normalize import Normalized, compact
 from extractors.numbers import Quantity
@@ -32,6 +32,7 @@ _YEARLY_ROUND = lexicon.compile_(_A["yearly_round"])
 _GRANT_VERB = lexicon.compile_("给予|予以|奖励|补助|资助|支持|奖补|补贴|返还")
 _OPENER = lexicon.compile_("对|凡")
 _JOINTS = ("及", "和", "、")
+_SAME_SENTENCE = 16  # figures of one sentence looked back over; keeps a run of figures linear
 _FUND_SIZE = lexicon.compile_(r"规模(?!的)(?![^,，;；。]*比例)")
 _QUALIFIER_END = lexicon.compile_(r"的[^,，;；。]{0,20}[,，]")
 _SHARE = lexicon.compile_(_A["share_for_beneficiaries"])
@@ -160,7 +161,8 @@ def _condition(t: str, s_start: int, c_start: int, f: _Figure, clauses: Boundari
     condition looks back to the start of its 。-sentence (…的科技经费的，由…追回；…并处…罚款).
     """
     found = find_condition(t, s_start, c_start, f.start, clauses.previous(c_start))
-    earlier = [a for a in amounts if s_start <= a["_at"] < f.start and a["_cond"] and a["role"] != "threshold"]
+    earlier = [a for a in reversed(amounts[-_SAME_SENTENCE:]) if s_start <= a["_at"] < f.start and a["_cond"]
+               and a["role"] != "threshold"][::-1]
     if earlier and (found is None or any(found[0] <= a["_at"] < found[1] for a in earlier)):
         return earlier[-1]["_cond"]
     if found is None:
@@ -301,7 +303,7 @@ def _attach_conditions(norm: Normalized, amounts: list[dict], conditions: dict, 
             groups.setdefault(a["_cond"], []).append(a)
     for (a0, b0), members in groups.items():
         base = compact(norm.original_text(a0, b0))
-        distributive = [m for m in members if _A["distribute"] in t[b0:m["_at"]]]
+        distributive = [m for m in members if _A["distribute"] in t[b0:min(m["_at"], b0 + REACH)]]
         texts = None
         if len(distributive) >= 2:
             texts = distribute(base, len(distributive))

@@ -18,13 +18,15 @@ LONG_LINE = _B["long_line"]
 # a run of two or more ideographic spaces inside a line (NBSP and spaces may mix in)
 _PARAGRAPH_GAP = regex.compile(r"(?<=\S)(?:[ \t\xa0]*\u3000){2,}[ \t\xa0]*(?=\S)")
 _GLUED = lexicon.compile_(_B["glued_heading"])
+_WORD_END = regex.compile(r"\S+$")
+_WORD = regex.compile(r"\S+")
 _DATE_GLUED = lexicon.compile_(_B["date_glued"])
 
 
 def _letter_spaced(text: str, a: int, b: int) -> bool:
     """`总　　则`: single characters on both sides of the gap are one spaced-out word."""
-    left = regex.search(r"\S+$", text[max(0, a - 8):a])
-    right = regex.match(r"\S+", text[b:b + 8])
+    left = _WORD_END.search(text[max(0, a - 8):a])
+    right = _WORD.match(text[b:b + 8])
     return bool(left and right and len(left.group(0)) == 1 and len(right.group(0)) == 1)
 
 

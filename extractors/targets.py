@@ -7,6 +7,8 @@ nothing precedes it), without scope words and leading verbs.
 """
 from __future__ import annotations
 
+import bisect
+
 from extractors import lexicon
 from extractors.clauses import PERIOD_END, SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
 from extractors.normalize import Normalized, compact
@@ -24,6 +26,7 @@ _GOAL_SECTION = ("目标", "指标")
 _STRIP = " \t,，、:：“”\"'()（）"
 _LINKING = sorted(_T["linking_verbs"], key=len, reverse=True)
 _LEAD_GROUPS = tuple(_T["lead_groups"])
+_HORIZON_REACH = _T["horizon_reach"]
 _LIST_ITEM = lexicon.compile_(_T["list_item"])
 _SIBLING = lexicon.compile_(r"^[ \t]*(?:、|和|及|与|以及)[ \t]*$")
 
@@ -36,15 +39,15 @@ def _is_lead(m) -> bool:
     return any(m.group(g) for g in _LEAD_GROUPS)
 
 
-def _horizon(t: str, sentence_start: int, pos: int) -> tuple[int | None, int | None]:
+def _horizon(t: str, sentence_start: int, pos: int, marks: "_Horizons") -> tuple[int | None, int | None]:
     """The target year for a figure at `pos`, and where its horizon phrase ends (None when inherited).
 
     A deadline counts inside its own sentence; a leading horizon (到2025年，) for the rest of its
     paragraph; a list item (——培育…) inherits the horizon of the line that introduces the list
     (`到2023年，…：`).
     """
-    para_start = t.rfind("\n", 0, pos) + 1
-    found = [m for m in _HORIZON.finditer(t, para_start, pos) if _is_lead(m) or m.start() >= sentence_start]
+    para_start = t.rfind("\n", max(0, pos - _HORIZON_REACH), pos) + 1 or max(0, pos - _HORIZON_REACH)
+    found = [m for m in marks.between(para_start, pos) if _is_lead(m) or m.start() >= sentence_start]
     if found:
         return _year_of(found[-1]), found[-1].end()
     if not _LIST_ITEM.match(t, para_start):
@@ -98,6 +101,19 @@ def _comparator_after(text: str) -> tuple[str, str] | None:
     return None
 
 
+class _Horizons:
+    """Every horizon phrase of a document, found once; looked up by position."""
+
+    def __init__(self, t: str):
+        self.matches = list(_HORIZON.finditer(t))
+        self.starts = [m.start() for m in self.matches]
+
+    def between(self, a: int, b: int) -> list:
+        i = bisect.bisect_left(self.starts, a)
+        j = bisect.bisect_left(self.starts, b)
+        return [m for m in self.matches[i:j] if m.end() <= b]
+
+
 def _after_verb(before: str) -> bool:
     """`培育25家…`, `建成1-2个…`: a bare count right after a goal verb states a goal."""
     b = compact(before)
@@ -133,13 +149,14 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
     out: list[dict] = []
     used: set[int] = set()
     last_indicator: dict[int, str] = {}
+    marks = _Horizons(t)
     for qi, q in enumerate(quantities):
         if q.kind not in ("count", "money", "percent"):
             continue
         s_start, s_end = sentences.around(q.start, q.end)
         head = t[s_start:q.start]
         p_start, _ = periods.around(q.start, q.end)
-        year, horizon_end = _horizon(t, p_start, q.start)
+        year, horizon_end = _horizon(t, p_start, q.start, marks)
         c_start, c_end = clauses.around(q.start, q.end)
         clause = t[c_start:c_end]
         if any(w in clause for w in _NOT_TARGET):
