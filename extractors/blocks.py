@@ -18,6 +18,7 @@ LONG_LINE = _B["long_line"]
 # a run of two or more ideographic spaces inside a line (NBSP and spaces may mix in)
 _PARAGRAPH_GAP = regex.compile(r"(?<=\S)(?:[ \t\xa0]*\u3000){2,}[ \t\xa0]*(?=\S)")
 _GLUED = lexicon.compile_(_B["glued_heading"])
+_GLUED_AFTER_HEADING = lexicon.compile_(_B["glued_after_heading"])
 _WORD_END = regex.compile(r"\S+$")
 _WORD = regex.compile(r"\S+")
 _DATE_GLUED = lexicon.compile_(_B["date_glued"])
@@ -47,7 +48,8 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
 
     Returns (gaps, glued): indices of ideographic spaces that stand for a paragraph break (to be
     replaced by a newline), and indices before which a newline belongs: a numbering marker right
-    after a sentence end or colon (`。二、` `：（一）` `。第五条`), a title right after a signature
+    after a sentence end or colon (`。二、` `：（一）` `。第五条`) or after a heading with no full stop
+    (`一、完善布局（一）…`, `第三章附则第五条…`), a title right after a signature
     date that opens a paragraph (`2023年7月3日关于…`). `translated` is `original` with full-width
     forms made half-width, character for character.
     """
@@ -68,6 +70,7 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
                 tline[g - line_start] = "\n"
             tline = "".join(tline)
             glued.extend(line_start + m.start("mark") for m in _GLUED.finditer(tline))
+            glued.extend(line_start + m.start("mark") for m in _GLUED_AFTER_HEADING.finditer(tline))
             for s in starts:
                 m = _DATE_GLUED.match(tline, s)
                 if m:

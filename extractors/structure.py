@@ -14,6 +14,7 @@ from extractors.normalize import Normalized, compact
 _RULES = lexicon.patterns()["structure"]["rules"]
 _HEADING_FORBIDDEN = frozenset(_RULES["heading_forbidden"])
 _TITLE_FORBIDDEN = frozenset(_RULES["title_forbidden"])
+_BOX = lexicon.compile_(_RULES["box_start"])
 
 
 def _match_style(text: str):
@@ -88,8 +89,16 @@ def extract_structure(norm: Normalized, *, body_start: int = 0, body_end: int | 
             open_m["span"] = norm.span(open_m.pop("_start"), open_end)
             open_m = None
 
+    in_box = False
     for i, line in enumerate(all_lines):
         style, m = _match_style(line.text)
+        if _BOX.match(line.text):
+            close()  # a 专栏 box between measures belongs to none of them
+            in_box = True
+            continue
+        if in_box and style is None:
+            continue
+        in_box = False
         if style is None or (open_m is not None and _nests(style, open_style)):
             if open_m is not None:
                 open_end = line.end

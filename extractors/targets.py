@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import bisect
 
+import regex
+
 from extractors import lexicon
 from extractors.clauses import PERIOD_END, SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
 from extractors.normalize import Normalized, compact
@@ -23,11 +25,12 @@ _NOT_TARGET = _T["not_target"]
 _SCOPES = sorted(_T["scope_words"], key=len, reverse=True)
 _VERBS = frozenset(_T["lead_verbs"])
 _GOAL_SECTION = ("目标", "指标")
-_STRIP = " \t,，、:：“”\"'()（）"
+_STRIP = " \t,，、:：“”\"'()（）-—•·●▪"
 _LINKING = sorted(_T["linking_verbs"], key=len, reverse=True)
 _LEAD_GROUPS = tuple(_T["lead_groups"])
 _HORIZON_REACH = _T["horizon_reach"]
-_LIST_ITEM = lexicon.compile_(_T["list_item"])
+_LIST_ITEM = lexicon.compile_(_T["list_item"], regex.M)
+_BULLETS = "-—•·●▪"
 _SIBLING = lexicon.compile_(r"^[ \t]*(?:、|和|及|与|以及)[ \t]*$")
 
 
@@ -191,7 +194,7 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
                 break
         scope, rest = _scope(compact(lead).strip(_STRIP))
         indicator = _strip_lead(rest)
-        span_start = c_start + (len(before) - len(before.lstrip(" \t,，")))
+        span_start = c_start + (len(before) - len(before.lstrip(" \t,，" + _BULLETS)))
         span_end = tail_start
         if not indicator:
             indicator = _strip_lead(compact(tail).lstrip("的"))
