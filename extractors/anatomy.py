@@ -26,6 +26,10 @@ _ORG_LINE = lexicon.compile_(
 _DOC_NUMBER = lexicon.compile_(_M["doc_number"])
 _ORDER_NUMBER = lexicon.compile_(_A["order_number"])
 _FURNITURE = [lexicon.compile_(p) for p in _A["furniture"]]
+_LABEL_LINE = lexicon.compile_(r"^[ \t]*(?P<label>%s)[ \t]*[:：][ \t]*(?P<value>.*)$" % "|".join(
+    r"[ \t]*".join(label) for label in sorted(_A["page_labels"], key=len, reverse=True)))
+_CRUMB_HOME = lexicon.compile_(_A["crumb_home"])
+_CRUMB_ARROW = lexicon.compile_(_A["crumb_arrow"])
 _LAW_HISTORY = lexicon.compile_(_A["law_history"])
 _NOTICE_TITLE = lexicon.compile_(_A["notice_title"])
 _ISSUES_POLICY = lexicon.compile_(_A["issues_policy"])
@@ -127,6 +131,7 @@ class Notice:
 class Anatomy:
     lines: list[Line]
     content: list[Line]               # lines that are not furniture
+    labels: dict[str, str]            # a portal's label block printed as text (文号: …, 成文日期: …)
     history: list[Line]               # a law's dated passage lines (通过 / 批准 / 公布 / 修正 / 施行)
     notice: Notice | None
     title_lines: list[Line]           # the policy's own printed title
@@ -207,13 +212,51 @@ def _republished(norm: Normalized, content: list[Line]) -> tuple[Notice | None, 
     return None, []
 
 
+def _page_chrome(every: list[Line]) -> tuple[set[int], dict[str, str]]:
+    """Lines of a portal page printed as text: a label block (value on the label's line or the
+    next), a breadcrumb split over lines (首页 / > / 政务公开 …), and the page title echo
+    (`江西省人民政府 政策文件 <title>`, printed again below). Returns their indices and the labels."""
+    skip: set[int] = set()
+    labels: dict[str, str] = {}
+    head = every[:_A["head_lines"]]
+    k = 0
+    while k < len(head):
+        text = head[k].text
+        m = _LABEL_LINE.match(text)
+        if m:
+            label, value = compact(m.group("label")), m.group("value").strip()
+            skip.add(k)
+            if not value and k + 1 < len(head) and not _LABEL_LINE.match(head[k + 1].text):
+                value = head[k + 1].text.strip()
+                skip.add(k + 1)
+                k += 1
+            if value and label not in labels:
+                labels[label] = value
+        elif _CRUMB_HOME.match(text):
+            j = k + 1
+            while j < len(head) and (_CRUMB_ARROW.match(head[j].text) or (
+                    _CRUMB_ARROW.match(head[j - 1].text) and len(compact(head[j].text)) <= 12)):
+                j += 1
+            if j > k + 1:
+                skip.update(range(k, j))
+                k = j - 1
+        k += 1
+    later = {compact(l.text) for l in head[1:] if len(compact(l.text)) >= 8}
+    for k, line in enumerate(head[:3]):
+        parts = line.text.split()
+        if len(parts) >= 2 and compact(parts[-1]) in later:
+            skip.add(k)  # the page title: site and channel names, then the title printed again below
+    return skip, labels
+
+
 def anatomy(norm: Normalized) -> Anatomy:
     """The document's parts (computed once per document and shared)."""
     cached = norm.__dict__.get("_anatomy")
     if cached is not None:
         return cached
     every = lines(norm)
-    content = [l for l in every if not is_furniture(l.text)]
+    skip, labels = _page_chrome(every)
+    content = [l for k, l in enumerate(every) if k not in skip and not is_furniture(l.text)]
     history = [l for l in content[:12] if _LAW_HISTORY.match(compact(l.text))]
     body_end = closing_start(norm)
     notice, title_lines, body_start = None, [], 0
@@ -241,7 +284,7 @@ def anatomy(norm: Normalized) -> Anatomy:
         k = content.index(title_lines[-1]) + 1
         if k < len(content) and _LAW_HISTORY.match(compact(content[k].text)):
             history = history + [content[k]]  # （2011年8月26日…公布 2016年9月21日…修正） under the title
-    result = Anatomy(every, content, history, notice, title_lines, body_start, body_end)
+    result = Anatomy(every, content, labels, history, notice, title_lines, body_start, body_end)
     norm.__dict__["_anatomy"] = result
     return result
 

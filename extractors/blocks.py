@@ -61,8 +61,8 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
             starts, first_gap = [0], len(gaps)
             for m in _PARAGRAPH_GAP.finditer(line):
                 a, b = m.span()
-                if _letter_spaced(line, a, b) or _inside_title(line, a):
-                    continue
+                if _letter_spaced(line, a, b) or _inside_title(line, a) or len(line[starts[-1]:a].strip()) <= 2:
+                    continue  # 总　　则, 文　　号: a paragraph is never one or two characters
                 gaps.append(line_start + line.index("\u3000", a))
                 starts.append(b)
             tline = list(translated[line_start:line_start + len(line)])

@@ -256,9 +256,9 @@ def _printed_title(norm: Normalized, title_lines: list[Line]) -> tuple[str | Non
 
 def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: int | None = None):
     """Metadata dict (contract fields plus index_number/publish_date) and warnings."""
-    portal = portal or {}
-    warnings: list[dict] = []
     an = anatomy(norm)
+    portal = {**an.labels, **(portal or {})}
+    warnings: list[dict] = []
     body_end = an.body_end if body_end is None else body_end
     skip = {id(l) for l in an.history}
     all_lines = [l for l in an.content if l.end <= body_end and id(l) not in skip]

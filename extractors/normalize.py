@@ -79,7 +79,7 @@ def _join_points(t: str) -> list[tuple[int, int]]:
         if not prev_line or "|" in prev_line:
             continue
         last = prev_line[-1]
-        if last in lexicon.LINE_CLOSERS:
+        if last in lexicon.LINE_CLOSERS or _URL_END.search(prev_line):
             continue
         nl = t.find("\n", b)
         next_line = t[b: nl if nl >= 0 else len(t)]
@@ -97,6 +97,7 @@ def _join_points(t: str) -> list[tuple[int, int]]:
     return out
 
 
+_URL_END = regex.compile(r"(?:https?://|www\.)\S+$")  # a link line is never continued by the next line
 _DATED = regex.compile(r"^\s*\(?\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")  # a dated entry starts a line of its own
 _GAP = regex.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
 
