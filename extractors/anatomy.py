@@ -34,6 +34,7 @@ _LAW_HISTORY = lexicon.compile_(_A["law_history"])
 _NOTICE_TITLE = lexicon.compile_(_A["notice_title"])
 _ISSUES_POLICY = lexicon.compile_(_A["issues_policy"])
 _TITLE_END = lexicon.TITLE_END
+_ISSUING = lexicon.compile_("印发|转发|颁发|发布")
 _BRACKET_LINE = lexicon.compile_(r"^[(（【\[][^()（）【】\[\]]{1,30}[)）】\]]$")
 _STATUS = lexicon.compile_(_M["status_mark"])
 
@@ -125,6 +126,7 @@ class Notice:
     doc_number: str | None = None
     date_line: Line | None = None
     issues_policy: bool = False
+    issued_title: str | None = None   # 《X》 of a notice whose policy X is not printed in the text
 
 
 @dataclass
@@ -209,6 +211,9 @@ def _republished(norm: Normalized, content: list[Line]) -> tuple[Notice | None, 
         title_lines, _ = _policy_title(content, k)
         if title_lines and compact(_STATUS.sub("", "".join(l.text for l in title_lines))).startswith(want):
             return notice, title_lines
+    if _ISSUING.search(notice.title):
+        notice.issued_title = named[0]  # the policy itself is an attachment the text does not carry
+        return notice, []
     return None, []
 
 

@@ -19,6 +19,11 @@ LONG_LINE = _B["long_line"]
 _PARAGRAPH_GAP = regex.compile(r"(?<=\S)(?:[ \t\xa0]*\u3000){2,}[ \t\xa0]*(?=\S)")
 _GLUED = lexicon.compile_(_B["glued_heading"])
 _GLUED_AFTER_HEADING = lexicon.compile_(_B["glued_after_heading"])
+_LEADING_NUMBER = lexicon.compile_(r"^[ \t]*(?P<num>%s)(?=[ \t]*[\p{Han}《])" % lexicon.patterns()["metadata"]["doc_number"])
+_SIGNATURE_GLUED = lexicon.compile_(_B["signature_glued"] % {
+    "org": r"(?:%s)?[\p{Han}()]{0,20}?%s" % (lexicon.patterns()["metadata"]["region"],
+                                           lexicon.patterns()["metadata"]["issuer_suffix"])})
+_TITLE_GLUED = lexicon.compile_(_B["title_glued"])
 _WORD_END = regex.compile(r"\S+$")
 _WORD = regex.compile(r"\S+")
 _DATE_GLUED = lexicon.compile_(_B["date_glued"])
@@ -50,8 +55,10 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
     replaced by a newline), and indices before which a newline belongs: a numbering marker right
     after a sentence end or colon (`。二、` `：（一）` `。第五条`) or after a heading with no full stop
     (`一、完善布局（一）…`, `第三章附则第五条…`), a title right after a signature
-    date that opens a paragraph (`2023年7月3日关于…`). `translated` is `original` with full-width
-    forms made half-width, character for character.
+    date that opens a paragraph (`2023年7月3日关于…`), a signature glued after the cover's last
+    sentence (`…贯彻落实。河北省XX厅2024年4月15日（此件主动公开）`), a doc number or a title glued to
+    the text that follows it (`冀X〔2024〕67号各市…`, `关于…的通知根据…`). `translated` is
+    `original` with full-width forms made half-width, character for character.
     """
     gaps: list[int] = []
     glued: list[int] = []
@@ -75,5 +82,19 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
                 m = _DATE_GLUED.match(tline, s)
                 if m:
                     glued.append(line_start + m.end("date"))
+            title_starts = []
+            if line_start == 0:  # the document opens with a doc number or a title glued to what follows
+                m = _LEADING_NUMBER.match(tline)
+                if m:
+                    glued.append(m.end("num"))
+                title_starts.append(m.end("num") if m else 0)
+            for m in _SIGNATURE_GLUED.finditer(tline):
+                glued.extend(line_start + m.start(g) for g in ("org", "date"))
+                glued.extend((line_start + m.end("date"), line_start + m.end()))
+                title_starts.append(m.end())
+            for s in title_starts:
+                m = _TITLE_GLUED.match(tline, s)
+                if m:
+                    glued.append(line_start + m.end("title"))
         line_start += len(line) + 1
     return gaps, sorted(set(glued))

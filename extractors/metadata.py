@@ -267,6 +267,8 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: 
     notice_title = None
     if notice is not None:
         title, draft = _printed_title(norm, an.title_lines)
+        if title is None and notice.issued_title:
+            title = compact(_STATUS.sub("", notice.issued_title)) or None
         notice_title = _STATUS.sub("", notice.title) if notice.title else None
         issuer = "、".join(notice.issuer) or None
         if notice_title:
