@@ -35,6 +35,7 @@ _NOTICE_TITLE = lexicon.compile_(_A["notice_title"])
 _ISSUES_POLICY = lexicon.compile_(_A["issues_policy"])
 _TITLE_END = lexicon.TITLE_END
 _ISSUING = lexicon.compile_("印发|转发|颁发|发布")
+_FORWARDS = lexicon.compile_(_A["forwards"])
 _BRACKET_LINE = lexicon.compile_(r"^[(（【\[][^()（）【】\[\]]{1,30}[)）】\]]$")
 _STATUS = lexicon.compile_(_M["status_mark"])
 
@@ -254,6 +255,16 @@ def _page_chrome(every: list[Line]) -> tuple[set[int], dict[str, str]]:
     return skip, labels
 
 
+def _forwarding(content: list[Line]) -> Notice | None:
+    """A text that opens by issuing or forwarding one policy it does not print (现将《X》转发给你们):
+    the policy's title is X."""
+    for line in content[:2]:
+        m = _FORWARDS.match(compact(line.text))
+        if m:
+            return Notice(issues_policy=True, issued_title=m.group("x"))
+    return None
+
+
 def anatomy(norm: Normalized) -> Anatomy:
     """The document's parts (computed once per document and shared)."""
     cached = norm.__dict__.get("_anatomy")
@@ -285,6 +296,8 @@ def anatomy(norm: Normalized) -> Anatomy:
         notice, title_lines = _republished(norm, content)
         if title_lines:
             body_start = title_lines[0].start
+    if notice is None:
+        notice = _forwarding(content)
     if title_lines:
         k = content.index(title_lines[-1]) + 1
         if k < len(content) and _LAW_HISTORY.match(compact(content[k].text)):

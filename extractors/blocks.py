@@ -19,7 +19,8 @@ LONG_LINE = _B["long_line"]
 _PARAGRAPH_GAP = regex.compile(r"(?<=\S)(?:[ \t\xa0]*\u3000){2,}[ \t\xa0]*(?=\S)")
 _GLUED = lexicon.compile_(_B["glued_heading"])
 _GLUED_AFTER_HEADING = lexicon.compile_(_B["glued_after_heading"])
-_LEADING_NUMBER = lexicon.compile_(r"^[ \t]*(?P<num>%s)(?=[ \t]*[\p{Han}《])" % lexicon.patterns()["metadata"]["doc_number"])
+_LEADING_NUMBER = lexicon.compile_(r"^[ \t]*(?P<num>%s|%s)(?=[ \t]*[\p{Han}《])" % (
+    lexicon.patterns()["metadata"]["doc_number"].replace("(?P<num>", "(?:"), lexicon.patterns()["anatomy"]["order_number"]))
 _SIGNATURE_GLUED = lexicon.compile_(_B["signature_glued"] % {
     "org": r"(?:%s)?[\p{Han}()]{0,20}?%s" % (lexicon.patterns()["metadata"]["region"],
                                            lexicon.patterns()["metadata"]["issuer_suffix"])})
@@ -63,6 +64,7 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
     gaps: list[int] = []
     glued: list[int] = []
     line_start = 0
+    first = len(original) - len(original.lstrip())
     for line in original.split("\n"):
         if _carries_paragraphs(line):
             starts, first_gap = [0], len(gaps)
@@ -83,10 +85,10 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
                 if m:
                     glued.append(line_start + m.end("date"))
             title_starts = []
-            if line_start == 0:  # the document opens with a doc number or a title glued to what follows
+            if line_start <= first < line_start + len(line) + 1:  # the document opens with a doc number or a title glued to what follows
                 m = _LEADING_NUMBER.match(tline)
                 if m:
-                    glued.append(m.end("num"))
+                    glued.append(line_start + m.end("num"))
                 title_starts.append(m.end("num") if m else 0)
             for m in _SIGNATURE_GLUED.finditer(tline):
                 glued.extend(line_start + m.start(g) for g in ("org", "date"))
