@@ -21,9 +21,7 @@ _GLUED = lexicon.compile_(_B["glued_heading"])
 _GLUED_AFTER_HEADING = lexicon.compile_(_B["glued_after_heading"])
 _LEADING_NUMBER = lexicon.compile_(r"^[ \t]*(?P<num>%s|%s)(?=[ \t]*[\p{Han}《])" % (
     lexicon.patterns()["metadata"]["doc_number"].replace("(?P<num>", "(?:"), lexicon.patterns()["anatomy"]["order_number"]))
-_SIGNATURE_GLUED = lexicon.compile_(_B["signature_glued"] % {
-    "org": r"(?:%s)?[\p{Han}()]{0,20}?%s" % (lexicon.patterns()["metadata"]["region"],
-                                           lexicon.patterns()["metadata"]["issuer_suffix"])})
+_SIGNATURE_GLUED = lexicon.compile_(_B["signature_glued"])
 _TITLE_GLUED = lexicon.compile_(_B["title_glued"])
 _WORD_END = regex.compile(r"\S+$")
 _WORD = regex.compile(r"\S+")
