@@ -9,7 +9,7 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run test test-slow test-all schema clean browser bench fuzz
+.PHONY: install run test test-slow test-all schema clean browser bench fuzz coverage
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: install
 CASES ?= 10000
 fuzz: install
 	CASES=$(CASES) $(BIN)/python -m flows.fuzz
+
+# Coverage on a real corpus (no gold): share of documents with each field and record kind, per subfolder.
+CORPUS ?= ../shared/corpus/real
+coverage: install
+	$(BIN)/policyflow coverage $(CORPUS)
 
 schema: install
 	$(BIN)/policyflow schema

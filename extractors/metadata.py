@@ -254,7 +254,40 @@ def _printed_title(norm: Normalized, title_lines: list[Line]) -> tuple[str | Non
     return (compact(_STATUS.sub("", raw)) or None), draft
 
 
-def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: int | None = None):
+def _from_hints(meta: dict, hints: dict) -> list[str]:
+    """Fill fields the text left empty from the source's own metadata; the names of the fields filled.
+
+    A hinted title is read like a printed one: the issuer before 关于 is removed, and a notice that
+    issues one 《X》 gives title X and the notice title.
+    """
+    filled = []
+    hint_title = compact(hints.get("title") or "")
+    if hint_title and not meta["title"]:
+        raw = _STATUS.sub("", hint_title)
+        m = _LEADING_ISSUER.match(raw)
+        issuer = None
+        if m and len(raw[m.end():]) > 4:
+            issuer, raw = m.group("issuer"), raw[m.end():]
+        named = lexicon.compile_(r"《([^《》]{2,80})》").findall(raw)
+        if len(named) == 1 and lexicon.compile_("印发|转发").search(raw) and _TITLE_END.search(raw):
+            meta["notice_title"] = meta["notice_title"] or raw
+            raw = named[0]
+        meta["title"] = raw
+        filled.append("title")
+        if issuer and not meta["issuer"]:
+            meta["issuer"] = issuer
+            filled.append("issuer")
+    date = parse_date(hints.get("date") or "") if hints.get("date") else None
+    if date and not meta.get("publish_date"):
+        meta["publish_date"] = date
+        filled.append("publish_date")
+    if "title" in filled or "issuer" in filled:
+        meta["region"] = meta["region"] or region_of(meta["issuer"]) or region_of(meta["title"])
+    return filled
+
+
+def extract_metadata(norm: Normalized, *, portal: dict | None = None, hints: dict | None = None,
+                     body_end: int | None = None):
     """Metadata dict (contract fields plus index_number/publish_date) and warnings."""
     an = anatomy(norm)
     portal = {**an.labels, **(portal or {})}
@@ -284,9 +317,6 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: 
         m = _LEADING_ISSUER.match(title)
         if m:
             issuer, title = m.group("issuer"), title[m.end():]
-    if not title:
-        from schemas.errors import warning
-        warnings.append(warning("W003"))
     header_text = "\n".join(compact(l.text) for l in header)
     if _STATUS.search(header_text) or _STATUS.search(portal_title):
         draft = True
@@ -342,4 +372,12 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, body_end: 
         "index_number": compact(portal["索引号"]) if portal.get("索引号") else None,
         "publish_date": publish,
     }
+    from schemas.errors import warning
+    filled = _from_hints(meta, hints) if hints else []
+    if "title" in filled and meta["period"] is None:
+        meta["period"] = _period(meta["title"], norm.text, meta["issue_date"])
+    if filled:
+        warnings.append(warning("W011", fields=", ".join(filled)))
+    if not meta["title"]:
+        warnings.append(warning("W003"))
     return meta, warnings

@@ -43,17 +43,19 @@ def _check(deadline: float | None, stage: str) -> None:
         raise ExtractionError("E015", stage=stage, path="the document", limit="")
 
 
-def extract(text: str, *, portal: dict | None = None, norm: Normalized | None = None,
+def extract(text: str, *, portal: dict | None = None, hints: dict | None = None, norm: Normalized | None = None,
             deadline: float | None = None) -> dict:
     """Every extracted field of one document, spans into `text`.
 
+    `hints` is metadata the source gives beside the text (a crawl's title and date columns:
+    `{"title": …, "date": …}`); it fills only what the text does not print, with a W011 warning.
     `deadline` (a `time.perf_counter()` value) is checked between stages: past it, ExtractionError
     E015 is raised, so one pathological document cannot stall a run.
     """
     norm = norm or normalize(text)
     _check(deadline, "normalize")
     parts = anatomy(norm)
-    metadata, warnings = extract_metadata(norm, portal=portal, body_end=parts.body_end)
+    metadata, warnings = extract_metadata(norm, portal=portal, hints=hints, body_end=parts.body_end)
     _check(deadline, "metadata")
     sections, measures = extract_structure(norm, body_start=parts.body_start, body_end=parts.body_end)
     _check(deadline, "structure")

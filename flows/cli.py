@@ -1,4 +1,4 @@
-"""`policyflow` command line: extract, diff, history, evaluate, anchor, schema."""
+"""`policyflow` command line: extract, diff, history, evaluate, coverage, anchor, schema."""
 from __future__ import annotations
 
 import json
@@ -33,15 +33,25 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
             wait: float = typer.Option(0.0, "--wait", help="seconds to wait for another run on OUT to finish"),
             max_bytes: int = typer.Option(20_000_000, help="larger files are recorded as errors (E011)"),
             time_limit: float = typer.Option(120.0, help="seconds per document before it is recorded as an error"),
+            hints: Optional[Path] = typer.Option(None, "--hints", help="source hints (a crawl's manifest: file, title, "
+                                                                       "date columns) for what texts do not print"),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
     """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb, diffs/)."""
     _prefect_env(verbose)
     from flows.extract_flow import extract_flow, local_settings
+    from flows.hints import load_hints
+    from schemas.errors import HintsError
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         console.print(f"[red]No such file or folder: {', '.join(missing)}")
         raise typer.Exit(2)
+    if hints:
+        try:
+            load_hints(hints)
+        except HintsError as exc:
+            console.print(f"[red]{exc}", markup=False)
+            raise typer.Exit(2)
     flow_fn = extract_flow
     if workers or dask_address:
         from prefect_dask import DaskTaskRunner
@@ -60,7 +70,7 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
         with local_settings():
             summary = flow_fn([str(p) for p in paths], str(out), batch_size=batch_size, use_cache=not force,
                               progress=console.is_terminal and not verbose, wait=wait,
-                              max_bytes=max_bytes, time_limit=time_limit)
+                              max_bytes=max_bytes, time_limit=time_limit, hints=str(hints) if hints else None)
     except LockedError as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(3)
@@ -126,6 +136,44 @@ def evaluate(gold: Path = typer.Option(..., help="folder of gold JSON files (GOL
     for f in failures:
         typer.echo(f"below bar: {f}")
     if failures or (bars and result["missing_outputs"]):
+        raise typer.Exit(1)
+
+
+@app.command()
+def coverage(paths: List[Path] = typer.Argument(..., help="files or folders (a corpus, e.g. ../shared/corpus/real)"),
+             json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+             fail_under: Optional[str] = typer.Option(None, help="floors on shares, e.g. title=0.95,laws/measures=0.5"),
+             time_limit: float = typer.Option(120.0, help="seconds per document before it counts as an error"),
+             hints: Optional[Path] = typer.Option(None, "--hints", help="source hints (a crawl's manifest: file, title, "
+                                                                        "date columns) for what texts do not print")) -> None:
+    """Share of documents with a title, issuer, measures, amounts... overall and per subfolder (no gold needed)."""
+    from flows.coverage import below_floors, coverage as run, parse_floors, render
+    from flows.extract_flow import Limits
+    from flows.hints import load_hints
+    from schemas.errors import HintsError
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        typer.echo(f"No such file or folder: {', '.join(missing)}", err=True)
+        raise typer.Exit(2)
+    try:
+        floors = parse_floors(fail_under)
+    except ValueError as exc:
+        typer.echo(f"--fail-under: {exc}", err=True)
+        raise typer.Exit(2)
+    try:
+        source_hints = load_hints(hints) if hints else None
+    except HintsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+    result = run(paths, progress=console.is_terminal, limits=Limits(time_limit=time_limit), hints=source_hints)
+    typer.echo(render(result))
+    if json_out:
+        json_out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    failures = below_floors(result, floors)
+    for f in failures:
+        typer.echo(f"below floor: {f}")
+    if failures:
         raise typer.Exit(1)
 
 

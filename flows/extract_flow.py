@@ -27,6 +27,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from extractors import fingerprint
 from extractors.pipeline import extract
 from flows import store
+from flows.hints import Hints, digest as hints_digest, load_hints
 from flows.ingest import Ingested, iter_sources, read_document
 from flows.review import review_new_revisions
 from schemas.errors import Errors, PolicyflowError
@@ -52,10 +53,10 @@ class Outcome:
     cached: bool = False
 
 
-def build_document(ing: Ingested, *, time_limit: float | None = None) -> dict:
+def build_document(ing: Ingested, *, time_limit: float | None = None, hints: dict | None = None) -> dict:
     """Extract and validate one decoded document; the contract's JSON as a dict."""
     deadline = time.perf_counter() + time_limit if time_limit else None
-    doc = extract(ing.text, portal=ing.portal, deadline=deadline)
+    doc = extract(ing.text, portal=ing.portal, hints=hints, deadline=deadline)
     doc["source"] = {"filename": ing.filename, "sha256": ing.sha256, "encoding": ing.encoding,
                      "format": ing.format, "size_bytes": ing.size_bytes}
     doc["warnings"] = list(ing.warnings) + doc["warnings"]
@@ -76,16 +77,18 @@ def _error(path: Path, exc: BaseException, stage: str, attempts: int = 1) -> dic
     return ErrorRecord(filename=path.name, path=str(path), stage=stage, code=code, message=message).model_dump()
 
 
-def _cache_path(out: Path, sha256: str, suffix: str) -> Path:
-    """The cache entry of a file's bytes read as its format (the same bytes as .txt and .docx differ)."""
-    return out / ".cache" / f"{sha256}{suffix.lower()}.json"
+def _cache_path(out: Path, sha256: str, suffix: str, hint: dict | None = None) -> Path:
+    """The cache entry of a file's bytes read as its format (the same bytes as .txt and .docx differ)
+    with its source hints (other hints, other metadata)."""
+    tag = f"-{hints_digest(hint)}" if hint else ""
+    return out / ".cache" / f"{sha256}{suffix.lower()}{tag}.json"
 
 
-def _cached(out: Path, path: Path) -> Outcome | None:
-    """The stored outcome of a file whose bytes and extractor fingerprint are unchanged, else None."""
+def _cached(out: Path, path: Path, hint: dict | None = None) -> Outcome | None:
+    """The stored outcome of a file whose bytes, hints and extractor fingerprint are unchanged, else None."""
     try:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        entry = json.loads(_cache_path(out, sha, path.suffix).read_text(encoding="utf-8"))
+        entry = json.loads(_cache_path(out, sha, path.suffix, hint).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if entry.get("extractor") != fingerprint():
@@ -105,14 +108,15 @@ class Limits:
     time_limit: float | None = 120.0
 
 
-def _extract_with_retries(path: Path, root: Path | None, limits: Limits) -> tuple[dict | None, dict | None]:
+def _extract_with_retries(path: Path, root: Path | None, limits: Limits,
+                          hint: dict | None = None) -> tuple[dict | None, dict | None]:
     """(document, None) or (None, error record); unexpected failures are retried, bad input is not."""
     for attempt in range(1, ATTEMPTS + 1):
         stage = "ingest"
         try:
             ing = read_document(path, root=root, max_bytes=limits.max_bytes)
             stage = "extract"
-            return build_document(ing, time_limit=limits.time_limit), None
+            return build_document(ing, time_limit=limits.time_limit, hints=hint), None
         except PolicyflowError as exc:
             if exc.code == "E015":
                 exc = type(exc)("E015", path=str(path), stage=exc.stage, limit=f" of {limits.time_limit:g} s")
@@ -124,11 +128,11 @@ def _extract_with_retries(path: Path, root: Path | None, limits: Limits) -> tupl
 
 
 def process_document(path: Path, out: Path, *, root: Path | None = None, use_cache: bool = True,
-                     limits: Limits = Limits()) -> Outcome:
+                     limits: Limits = Limits(), hint: dict | None = None) -> Outcome:
     """Ingest, extract and store one file. Never raises for bad input."""
-    if use_cache and (hit := _cached(out, path)):
+    if use_cache and (hit := _cached(out, path, hint)):
         return hit
-    doc, err = _extract_with_retries(path, root, limits)
+    doc, err = _extract_with_retries(path, root, limits, hint)
     if err:
         store.atomic_write(store.error_path(out, path.name), store.dump_json(err))
         return Outcome(str(path), path.name, "error", error=err)
@@ -145,13 +149,14 @@ def process_document(path: Path, out: Path, *, root: Path | None = None, use_cac
                       {k: len(doc[k]) for k in KINDS}, len(doc["warnings"]), source_sha256=doc["source"]["sha256"])
     entry = {"extractor": doc["extractor_version"], "status": status, "policy_id": outcome.policy_id,
              "revision_id": outcome.revision_id, "counts": outcome.counts, "warnings": outcome.warnings}
-    store.atomic_write(_cache_path(out, outcome.source_sha256, path.suffix), store.dump_json(entry))
+    store.atomic_write(_cache_path(out, outcome.source_sha256, path.suffix, hint), store.dump_json(entry))
     return outcome
 
 
 @task(name="extract-batch", retries=1, task_run_name="extract {items[0][0]} (+{size})", cache_policy=NO_CACHE)
 def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool = True, size: int = 0,
-                  max_bytes: int | None = None, time_limit: float | None = None) -> str:
+                  max_bytes: int | None = None, time_limit: float | None = None,
+                  hints: dict[str, dict] | None = None) -> str:
     """A batch of documents; returns the outcomes as one JSON string.
 
     A string is cheap to ship back from a Dask worker, and Prefect does not walk it the way it
@@ -160,7 +165,7 @@ def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool
     outcomes = []
     for path, root in items:
         o = process_document(Path(path), Path(out), root=Path(root) if root else None, use_cache=use_cache,
-                             limits=Limits(max_bytes, time_limit))
+                             limits=Limits(max_bytes, time_limit), hint=(hints or {}).get(path))
         if o.error:
             get_run_logger().warning("%s: %s", o.filename, o.error["message"])
         outcomes.append(o.__dict__)
@@ -282,15 +287,20 @@ def auto_batch_size(n: int) -> int:
 @flow(name="policyflow-extract", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def extract_flow(paths: list[str], out: str = "output", batch_size: int | None = None, use_cache: bool = True,
                  progress: bool = False, wait: float = 0.0, max_bytes: int | None = Limits.max_bytes,
-                 time_limit: float | None = Limits.time_limit) -> dict:
-    """Extract every policy file under `paths` into the output folder `out` (one run per folder at a time)."""
+                 time_limit: float | None = Limits.time_limit, hints: str | None = None) -> dict:
+    """Extract every policy file under `paths` into the output folder `out` (one run per folder at a time).
+
+    `hints` names a source-hints file (flows/hints.py): a crawl's title/date columns, used where a
+    text does not print them.
+    """
+    source_hints = load_hints(Path(hints)) if hints else None
     with store.output_lock(Path(out), wait=wait):
         store.clean_temporaries(Path(out))
-        return _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit))
+        return _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit), source_hints)
 
 
 def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool, progress: bool,
-             limits: Limits) -> dict:
+             limits: Limits, source_hints: Hints | None = None) -> dict:
     started = time.perf_counter()
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -310,7 +320,14 @@ def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool
         mark = now
 
     with _Progress(progress, len(items)) as bar:
-        futures = [extract_batch.submit(b, str(out_dir), use_cache, len(b) - 1, limits.max_bytes, limits.time_limit)
+        def batch_hints(batch):
+            if not source_hints:
+                return None
+            found = {p: source_hints.for_file(Path(p), Path(r) if r else None) for p, r in batch}
+            return {p: h for p, h in found.items() if h} or None
+
+        futures = [extract_batch.submit(b, str(out_dir), use_cache, len(b) - 1, limits.max_bytes, limits.time_limit,
+                                        batch_hints(b))
                    for b in batches]
         for fut in as_completed(futures):
             done = [Outcome(**o) for o in json.loads(fut.result())]

@@ -25,6 +25,8 @@ class Errors:
     E013 = ("Another policyflow run is writing to {path}. Wait for it to finish, or pass --wait SECONDS "
             "to queue behind it.")
     E014 = "Cannot parse {path} as HTML: {cause}."
+    E016 = ("Cannot use hints file {path}: {cause}. A hints file is a CSV or JSON Lines file with a file column "
+            "(file, filename, path or name) and title/date/url columns.")
 
 
     E015 = ("Extraction of {path} passed its time limit{limit} at stage {stage!r}; raise --time-limit "
@@ -42,6 +44,8 @@ class Warnings:
     W008 = "Amount {figure!r} has no grant, budget or threshold cue; recorded as a subsidy."
     W010 = "The file's {declared} is wrong: the bytes are {encoding}; decoded as {encoding}."
     W009 = "{found} figures in one document; only the first {limit} were read (the rest of the text is skipped)."
+    W011 = ("{fields} taken from the source's metadata (--hints), not printed in the text; "
+            "check the hints file if they look wrong.")
 
 
 class PolicyflowError(Exception):
@@ -81,6 +85,10 @@ class GoldError(PolicyflowError):
 
 class LockedError(PolicyflowError):
     """Another run owns the output folder."""
+
+
+class HintsError(PolicyflowError):
+    """A source-hints file (--hints) cannot be read."""
 
 
 def warning(code: str, span: tuple[int, int] | None = None, **context: Any) -> dict:
