@@ -64,7 +64,8 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
     line_start = 0
     first = len(original) - len(original.lstrip())
     for line in original.split("\n"):
-        if _carries_paragraphs(line):
+        opening = line_start <= first < line_start + len(line) + 1
+        if _carries_paragraphs(line) or (opening and len(line) >= _B["opening_min"]):
             starts, first_gap = [0], len(gaps)
             for m in _PARAGRAPH_GAP.finditer(line):
                 a, b = m.span()
@@ -83,7 +84,7 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
                 if m:
                     glued.append(line_start + m.end("date"))
             title_starts = []
-            if line_start <= first < line_start + len(line) + 1:  # the document opens with a doc number or a title glued to what follows
+            if opening:  # the document opens with a doc number or a title glued to what follows
                 m = _LEADING_NUMBER.match(tline)
                 if m:
                     glued.append(line_start + m.end("num"))
