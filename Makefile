@@ -50,7 +50,7 @@ fuzz: install
 # Coverage on a real corpus (no gold): share of documents with each field and record kind, per subfolder.
 CORPUS ?= ../shared/corpus/real
 coverage: install
-	$(BIN)/policyflow coverage $(CORPUS)
+	$(BIN)/policyflow coverage $(CORPUS) $$(test -f $(CORPUS)/MANIFEST.csv && echo --hints $(CORPUS)/MANIFEST.csv)
 
 schema: install
 	$(BIN)/policyflow schema

@@ -261,13 +261,17 @@ def _from_hints(meta: dict, hints: dict) -> list[str]:
     issues one 《X》 gives title X and the notice title.
     """
     filled = []
-    hint_title = compact(hints.get("title") or "")
+    hint_title = (hints.get("title") or "").strip()
     if hint_title and not meta["title"]:
+        if _STATUS.search(hint_title):
+            meta["status"] = "draft"
         raw = _STATUS.sub("", hint_title)
         m = _LEADING_ISSUER.match(raw)
         issuer = None
-        if m and len(raw[m.end():]) > 4:
-            issuer, raw = m.group("issuer"), raw[m.end():]
+        if m and len(compact(raw[m.end():])) > 4:
+            issuer = "、".join(compact(p) for p in _ISSUER_SPLIT.split(m.group("issuer")) if compact(p))
+            raw = raw[m.end():]
+        raw = compact(raw)
         named = lexicon.compile_(r"《([^《》]{2,80})》").findall(raw)
         if len(named) == 1 and lexicon.compile_("印发|转发").search(raw) and _TITLE_END.search(raw):
             meta["notice_title"] = meta["notice_title"] or raw

@@ -50,7 +50,7 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
         try:
             load_hints(hints)
         except HintsError as exc:
-            console.print(f"[red]{exc}", markup=False)
+            console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)  # one line
             raise typer.Exit(2)
     flow_fn = extract_flow
     if workers or dask_address:

@@ -305,7 +305,9 @@ def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     first_seen = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    items = [(str(f), str(root) if root else None) for f, root in resolve_inputs([Path(p) for p in paths])]
+    skip = {Path(source_hints.source).resolve()} if source_hints and source_hints.source else set()
+    items = [(str(f), str(root) if root else None) for f, root in resolve_inputs([Path(p) for p in paths])
+             if Path(f).resolve() not in skip]  # a manifest kept beside the texts is not a document
     batch_size = batch_size or auto_batch_size(len(items))
     batches = [items[i:i + batch_size] for i in range(0, len(items), max(1, batch_size))]
     order = {path: i for i, (path, _) in enumerate(items)}

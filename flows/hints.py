@@ -71,15 +71,27 @@ def load_hints(path: Path) -> Hints:
         raw = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise HintsError("E016", path=str(path), cause=str(exc)) from exc
-    rows: list[dict]
-    try:
-        if path.suffix.lower() in (".jsonl", ".ndjson"):
-            rows = [json.loads(line) for line in raw.splitlines() if line.strip()]
-        else:
-            rows = list(csv.DictReader(raw.splitlines()))
-    except (ValueError, csv.Error) as exc:
-        raise HintsError("E016", path=str(path), cause=str(exc)) from exc
-    key = next((k for k in KEY_COLUMNS if rows and k in rows[0]), None)
+    rows: list[dict] = []
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise HintsError("E016", path=str(path), cause=f"line {n}: {exc}") from exc
+            if not isinstance(row, dict):
+                raise HintsError("E016", path=str(path), cause=f"line {n}: not a JSON object")
+            rows.append(row)
+        columns = {k for row in rows for k in row}  # JSON Lines rows need not share their keys
+    else:
+        try:
+            reader = csv.DictReader(raw.splitlines())
+            rows = list(reader)
+        except csv.Error as exc:
+            raise HintsError("E016", path=str(path), cause=str(exc)) from exc
+        columns = set(reader.fieldnames or ())
+    key = next((k for k in KEY_COLUMNS if k in columns), None)
     if key is None:
         raise HintsError("E016", path=str(path),
                          cause=f"no key column (one of {', '.join(KEY_COLUMNS)}) in the header")

@@ -14,29 +14,29 @@ from flows.ingest import read_document
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus" / "real"  # conftest.SHARED / "corpus" / "real"
 
-# Floors for the real corpus (../shared/corpus/real: hebei 1297, jiangxi 36, laws 40 documents), set
-# from the figures `make coverage` measured at commit 047594f minus a margin (1-2 points overall and
-# for hebei, one or two documents for jiangxi and laws); raise them as extraction improves. Keys as
-# for --fail-under: a share name, or FOLDER/name for one subfolder. Measured (%):
-#            title issuer doc_no date  sections measures targets amounts units conditions
-#   all      23.6  28.8   10.9   30.5  42.0     80.3     9.8     27.6    9.8   14.2
-#   hebei    19.2  25.3   9.1    27.1  41.0     80.2     9.9     27.1    10.0  14.0
-#   jiangxi  97.2  83.3   80.6   83.3  38.9     63.9     11.1    19.4    11.1  13.9
-#   laws     100   95.0   7.5    95.0  77.5     100      7.5     50.0    0.0   20.0
-# The amounts floors also leave room for work in progress that drops false amounts (26.4 all, 25.9
-# hebei with the extractor edits in progress after 06ad9cc).
+# Floors for the real corpus (../shared/corpus/real: hebei 1297, jiangxi 36, laws 40 documents) read
+# with its manifest as source hints (MANIFEST.csv: the crawl's title/date columns), set from the
+# figures `make coverage` measured after issue 9's anatomy work minus a margin (1-2 points overall and
+# for hebei, one or two documents for jiangxi and laws). `title` is issue 9's bar (>= 0.95 of
+# documents); 40% of the hebei crawl cells do not print their title at all, so `title_in_text` (found
+# in the text itself) is floored separately. Measured (%):
+#            title in_text issuer doc_no date  sections measures targets amounts units conditions
+#   all      100   37.3    54.6   25.8   48.1  57.0     79.8     12.2    36.3    9.8   30.9
+#   hebei    100   33.7    52.6   24.8   45.7  56.9     79.7     12.3    35.8    10.0  30.6
+#   jiangxi  100   97.2    83.3   80.6   83.3  38.9     63.9     13.9    22.2    11.1  13.9
+#   laws     100   100     95.0   7.5    95.0  77.5     100      7.5     67.5    0.0   57.5
 FLOORS = {
-    "title": 0.22, "issuer": 0.27, "doc_number": 0.09, "issue_date": 0.29, "sections": 0.40,
-    "measures": 0.78, "targets": 0.09, "amounts": 0.25, "units": 0.09, "conditions": 0.13,
-    "hebei/title": 0.18, "hebei/issuer": 0.24, "hebei/doc_number": 0.08, "hebei/issue_date": 0.255,
-    "hebei/sections": 0.39, "hebei/measures": 0.78, "hebei/targets": 0.09, "hebei/amounts": 0.245,
-    "hebei/units": 0.09, "hebei/conditions": 0.13,
-    "jiangxi/title": 0.94, "jiangxi/issuer": 0.8, "jiangxi/doc_number": 0.77, "jiangxi/issue_date": 0.8,
-    "jiangxi/sections": 0.36, "jiangxi/measures": 0.61, "jiangxi/targets": 0.08, "jiangxi/amounts": 0.16,
-    "jiangxi/units": 0.08, "jiangxi/conditions": 0.11,
-    "laws/title": 0.97, "laws/issuer": 0.92, "laws/doc_number": 0.05, "laws/issue_date": 0.92,
-    "laws/sections": 0.75, "laws/measures": 0.97, "laws/targets": 0.05, "laws/amounts": 0.47,
-    "laws/conditions": 0.17,
+    "title": 0.95, "title_in_text": 0.35, "issuer": 0.53, "doc_number": 0.24, "issue_date": 0.46,
+    "sections": 0.55, "measures": 0.78, "targets": 0.11, "amounts": 0.34, "units": 0.09, "conditions": 0.29,
+    "hebei/title": 0.95, "hebei/title_in_text": 0.32, "hebei/issuer": 0.51, "hebei/doc_number": 0.23,
+    "hebei/issue_date": 0.44, "hebei/sections": 0.55, "hebei/measures": 0.78, "hebei/targets": 0.11,
+    "hebei/amounts": 0.34, "hebei/units": 0.09, "hebei/conditions": 0.29,
+    "jiangxi/title": 0.94, "jiangxi/title_in_text": 0.94, "jiangxi/issuer": 0.8, "jiangxi/doc_number": 0.77,
+    "jiangxi/issue_date": 0.8, "jiangxi/sections": 0.36, "jiangxi/measures": 0.61, "jiangxi/targets": 0.11,
+    "jiangxi/amounts": 0.19, "jiangxi/units": 0.08, "jiangxi/conditions": 0.11,
+    "laws/title": 0.97, "laws/title_in_text": 0.97, "laws/issuer": 0.92, "laws/doc_number": 0.05,
+    "laws/issue_date": 0.92, "laws/sections": 0.75, "laws/measures": 0.97, "laws/targets": 0.05,
+    "laws/amounts": 0.65, "laws/conditions": 0.55,
 }
 
 POLICY = """关于支持科技创新的若干措施
@@ -164,7 +164,9 @@ def test_coverage_cli_exits_2_for_an_unknown_floor(corpus):
 @pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"real corpus {CORPUS} not present (fresh clone without ../shared)")
 def test_coverage_real_corpus_stays_above_floors():
-    result = cov.coverage([CORPUS])
+    from flows.hints import load_hints
+
+    result = cov.coverage([CORPUS], hints=load_hints(CORPUS / "MANIFEST.csv"))
     assert result["documents"] >= 1300
     assert result["errors"]["unexpected"] == 0, [f for f in result["failures"] if f["code"] == "E009"]
     assert sorted(result["folders"]) == ["hebei", "jiangxi", "laws"]
