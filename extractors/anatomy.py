@@ -29,6 +29,8 @@ _FURNITURE = [lexicon.compile_(p) for p in _A["furniture"]]
 _LABEL_LINE = lexicon.compile_(r"^[ \t]*(?P<label>%s)[ \t]*[:：][ \t]*(?P<value>.*)$" % "|".join(
     r"[ \t]*".join(label) for label in sorted(_A["page_labels"], key=len, reverse=True)))
 _CRUMB_HOME = lexicon.compile_(_A["crumb_home"])
+_ATTACHMENT = lexicon.compile_(_A["attachment_heading"])
+_CLOSING_NOTE = lexicon.compile_(_A["closing_note"])
 _CRUMB_ARROW = lexicon.compile_(_A["crumb_arrow"])
 _LAW_HISTORY = lexicon.compile_(_A["law_history"])
 _NOTICE_TITLE = lexicon.compile_(_A["notice_title"])
@@ -87,17 +89,25 @@ def is_furniture(text: str) -> bool:
     return any(p.search(text) for p in _FURNITURE)
 
 
-def closing_start(norm: Normalized) -> int:
-    """Normalized offset where the closing issuer/date block begins (len(text) when there is none)."""
-    block = len(norm.text)
-    for line in reversed(lines(norm)):
-        if is_date_line(line.text) or (is_org_line(line.text) and len(compact(line.text)) <= 40):
+def closing_start(norm: Normalized, end: int | None = None) -> int:
+    """Normalized offset where the closing issuer/date block before `end` begins (`end`, or the text's
+    length, when there is none). Attachment lists (附件：…) and publication notes (（此件主动公开）)
+    around the signature belong to the closing block."""
+    block = len(norm.text) if end is None else end
+    for line in reversed(lines(norm, 0, block)):
+        if (is_date_line(line.text) or (is_org_line(line.text) and len(compact(line.text)) <= 40)
+                or _CLOSING_NOTE.match(line.text)):
             block = line.start
             continue
         if is_furniture(line.text):
             continue
         break
     return block
+
+
+def attachment_start(content: list[Line], after: int) -> int | None:
+    """Normalized offset of the first attachment heading (附件 / 附件2 alone on its line) after `after`."""
+    return next((l.start for l in content if l.start > after and _ATTACHMENT.match(l.text)), None)
 
 
 def split_orgs(s: str) -> list[str]:
@@ -140,6 +150,7 @@ class Anatomy:
     title_lines: list[Line]           # the policy's own printed title
     body_start: int                   # normalized offset where the policy's body begins
     body_end: int                     # normalized offset of the closing signature
+    attachments: int | None = None    # normalized offset of the first attachment (附件 heading), if any
 
 
 def _cover_end(content: list[Line], limit: int) -> int | None:
@@ -274,7 +285,9 @@ def anatomy(norm: Normalized) -> Anatomy:
     skip, labels = _page_chrome(every)
     content = [l for k, l in enumerate(every) if k not in skip and not is_furniture(l.text)]
     history = [l for l in content[:12] if _LAW_HISTORY.match(compact(l.text))]
-    body_end = closing_start(norm)
+    first_item = next((l.start for l in content if lexicon.MARKER_START.match(l.text)), 0)
+    attached = attachment_start(content, first_item)
+    body_end = closing_start(norm, attached)
     notice, title_lines, body_start = None, [], 0
     end = _cover_end(content, 25)
     if end is not None:
@@ -302,7 +315,7 @@ def anatomy(norm: Normalized) -> Anatomy:
         k = content.index(title_lines[-1]) + 1
         if k < len(content) and _LAW_HISTORY.match(compact(content[k].text)):
             history = history + [content[k]]  # （2011年8月26日…公布 2016年9月21日…修正） under the title
-    result = Anatomy(every, content, labels, history, notice, title_lines, body_start, body_end)
+    result = Anatomy(every, content, labels, history, notice, title_lines, body_start, body_end, attached)
     norm.__dict__["_anatomy"] = result
     return result
 

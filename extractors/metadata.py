@@ -336,7 +336,7 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, hints: dic
     doc_number = (doc_number or law_number or order_number(norm, all_lines[:8])
                   or (compact(portal.get("发文字号") or portal.get("文号") or "") or None))
 
-    closing = lines(norm, body_end)
+    closing = lines(norm, body_end, an.attachments)
     if not any(is_date_line(l.text) for l in closing):
         closing = _signature_block(norm, body_end) or closing
     closing_orgs = [o for l in closing if is_org_line(l.text) for o in _org_names(norm, l)]

@@ -10,6 +10,8 @@ import csv
 import io
 from functools import lru_cache
 
+import regex
+
 from extractors import lexicon
 from extractors.metadata import region_of, regions
 from extractors.normalize import Normalized, compact
@@ -26,6 +28,8 @@ _OPEN, _CLOSE = "(（[【〔", ")）]】〕"
 _LEGEND = lexicon.compile_(_U["first_is_lead"])
 _REMARK = lexicon.compile_(_U["name_remark"])
 _TRAILER = lexicon.compile_(_U["name_trailer"])
+_DUTIES_HEADING = lexicon.compile_(_U["duties_heading"], regex.M)
+_DUTY_LINE = lexicon.compile_(_U["duty_line"], regex.M)
 
 
 @lru_cache(maxsize=1)
@@ -156,6 +160,15 @@ def table_unit_cells(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def _division_of_duties(t: str) -> list[tuple[str, int, int]]:
+    """Under a 职责分工 heading (an appendix listing each unit's duties), a line that opens with a
+    unit and 负责 (`省教育厅负责…`) names a responsible unit."""
+    heading = _DUTIES_HEADING.search(t)
+    if heading is None:
+        return []
+    return [("responsible", m.start("name"), m.end("name")) for m in _DUTY_LINE.finditer(t, heading.end())]
+
+
 def extract_units(norm: Normalized, measures: list[dict], *, region: str | None = None) -> list[dict]:
     """Unit records from marker lists, verb forms (X牵头，Y配合) and 责任单位 table columns.
 
@@ -180,6 +193,7 @@ def extract_units(norm: Normalized, measures: list[dict], *, region: str | None 
         found += [(_U["verb_roles"][m.group("lead_verb")], x, y) for x, y in _names(t, *m.span("lead"))]
         if m.group("coop"):
             found += [("cooperating", x, y) for x, y in _names(t, *m.span("coop"))]
+    found += _division_of_duties(t)
     found = [(role, a, b) for role, a, b in found if not _LEGEND.search(t[a:b]) and not _REMARK.fullmatch(t[a:b])]
     out = []
     for role, a, b in sorted(found, key=lambda f: f[1]):
