@@ -32,6 +32,7 @@ _YEARLY_ROUND = lexicon.compile_(_A["yearly_round"])
 _GRANT_VERB = lexicon.compile_("给予|予以|奖励|补助|资助|支持|奖补|补贴|返还")
 _OPENER = lexicon.compile_("对|凡")
 _JOINTS = ("及", "和", "、")
+_ONCE_AFTER = lexicon.compile_(r"^[^,，;；。]{0,12}?给予一次性")  # 按…1%的比例给予一次性奖励
 _SAME_SENTENCE = 16  # figures of one sentence looked back over; keeps a run of figures linear
 _FUND_SIZE = lexicon.compile_(r"规模(?!的)(?![^,，;；。]*比例)")
 _QUALIFIER_END = lexicon.compile_(r"的[^,，;；。]{0,20}[,，]")
@@ -254,9 +255,12 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         bound = bound or "exact"
         if not in_list:
             list_bound[s_start] = bound
-        per = _per(t[c_start:f.start]) if role != "threshold" else []
-        if role != "threshold":
-            per = sorted({*per, *(kind for pattern, kind in _PER_AFTER if pattern.search(after))}, key=_PER_ORDER.index)
+        per = _per(t[c_start:f.start])
+        if role == "threshold":
+            per = [k for k in per if k == "entity"]  # 单户金额…以下: whose figure it is; 年度营业收入 is no rate
+        else:
+            per = sorted({*per, *(kind for pattern, kind in _PER_AFTER if pattern.search(after)),
+                          *(["once"] if _ONCE_AFTER.search(after) else [])}, key=_PER_ORDER.index)
         prev = clauses.previous(c_start)
         if role != "threshold" and prev and prev[0] >= s_start and not _holds_figure(starts, figures, *prev):
             before = t[prev[0]:prev[1]]

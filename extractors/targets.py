@@ -12,7 +12,7 @@ import bisect
 import regex
 
 from extractors import lexicon
-from extractors.clauses import PERIOD_END, SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
+from extractors.clauses import CLAUSE_END, PERIOD_END, SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
 from extractors.normalize import Normalized, compact
 from extractors.nlp import strip_leading
 from extractors.numbers import Quantity, parse_int
@@ -117,10 +117,13 @@ class _Horizons:
         return [m for m in self.matches[i:j] if m.end() <= b]
 
 
-def _after_verb(before: str) -> bool:
-    """`培育25家…`, `建成1-2个…`: a bare count right after a goal verb states a goal."""
+def _after_verb(before: str, listed: str = "") -> bool:
+    """`培育25家…`, `建成1-2个…`: a bare count right after a goal verb states a goal; so does the
+    count closing a list the verb opens (`打造A、B、C3个超万亿产业`)."""
     b = compact(before)
-    return any(b.endswith(v) for v in _VERBS)
+    lead = compact(listed).lstrip("即并且和及同时")
+    return any(b.endswith(v) for v in _VERBS) or (
+        "、" in lead and any(lead.startswith(v) for v in _VERBS))
 
 
 def _sibling_comparator(t: str, quantities: list[Quantity], qi: int) -> tuple[str, str] | None:
@@ -149,6 +152,7 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
     sentences = Boundaries(t, SENTENCE_END)
     periods = Boundaries(t, PERIOD_END)
     clauses = Boundaries(t, TARGET_CLAUSE_END)
+    commas = Boundaries(t, CLAUSE_END)
     out: list[dict] = []
     used: set[int] = set()
     last_indicator: dict[int, str] = {}
@@ -180,7 +184,8 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         if not cmp_before and not after_cmp and qi:
             after_cmp = _sibling_comparator(t, quantities, qi)
         bare = not cmp_before and not after_cmp
-        if bare and compact(tail) and not compact(tail).startswith("的") and not _after_verb(before):
+        listed = t[commas.around(q.start, q.end)[0]:q.start]
+        if bare and compact(tail) and not compact(tail).startswith("的") and not _after_verb(before, listed):
             continue  # "15个副省级城市": a figure inside a phrase, not a goal
         if after_cmp and (not cmp_before or after_cmp[1] in ("~", "<=") or cmp_before[2] == ">="):
             symbol = after_cmp[1]
@@ -193,11 +198,15 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
                 lead = lead_c[:-len(v)]
                 break
         scope, rest = _scope(compact(lead).strip(_STRIP))
-        indicator = _strip_lead(rest)
+        # a count names what it counts after it when anything follows (培育30家以上环保标杆企业,
+        # 中场配套3个超万亿产业); a figure at the end of its clause names it before (企业达到100家)
+        counted_after = q.kind == "count" and bool(compact(tail).lstrip("的"))
+        indicator = "" if rest in _VERBS or counted_after else _strip_lead(rest)
         span_start = c_start + (len(before) - len(before.lstrip(" \t,，" + _BULLETS)))
         span_end = tail_start
         if not indicator:
-            indicator = _strip_lead(compact(tail).lstrip("的"))
+            noun = compact(t[tail_start:max(c_end, commas.around(q.start, q.end)[1])]).lstrip("的")
+            indicator = _strip_lead(noun.rsplit("的", 1)[-1] if "的" in noun else noun)
             span_end = c_end
         prev = last_indicator.get(s_start)
         if not indicator and prev and _SIBLING.match(t[quantities[qi - 1].end:q.start]):
