@@ -32,6 +32,9 @@ _YEARLY_ROUND = lexicon.compile_(_A["yearly_round"])
 _GRANT_VERB = lexicon.compile_("给予|予以|奖励|补助|资助|支持|奖补|补贴|返还")
 _OPENER = lexicon.compile_("对|凡")
 _JOINTS = ("及", "和", "、")
+_FEE_CUT = lexicon.compile_(_A["fee_cut_before"])
+_FEE = lexicon.compile_(_A["fee"])
+_FEE_BASE = lexicon.compile_(r"在(?P<basis>[^,，;；。]{2,20}?)(?:的)?基础上")
 _ONCE_AFTER = lexicon.compile_(r"^[^,，;；。]{0,12}?给予一次性")  # 按…1%的比例给予一次性奖励
 _SAME_SENTENCE = 16  # figures of one sentence looked back over; keeps a run of figures linear
 _FUND_SIZE = lexicon.compile_(r"规模(?!的)(?![^,，;；。]*比例)")
@@ -153,24 +156,32 @@ def _table_context(text: str, pos: int) -> tuple[str, tuple[int, int] | None] | 
     return (cells[col] if col < len(cells) else ""), first
 
 
+def _fee_basis(clause: str) -> str | None:
+    """What a fee cut is a share of: 在原收费标准基础上下调30% -> 原收费标准; 物业费下浮20% -> 物业费."""
+    m = _FEE_BASE.search(clause) or _FEE.search(clause)
+    return compact(m.group("basis")) if m else None
+
+
 def _condition(t: str, s_start: int, c_start: int, f: _Figure, clauses: Boundaries, periods: Boundaries,
-               amounts: list[dict], starts: list[int], figures: list[_Figure]) -> tuple[int, int] | None:
-    """The qualifying clause for a figure (extractors/conditions.py), with two widenings.
+               amounts: list[dict], starts: list[int], figures: list[_Figure]
+               ) -> tuple[tuple[int, int] | None, list[str]]:
+    """The qualifying clause for a figure (extractors/conditions.py), with two widenings, and the
+    per words it inherits.
 
     A cap after a grant in the same sentence (…给予20%的补助，最高不超过200万元) shares the grant's
-    condition instead of taking the grant clause as its own; a figure whose ；-sentence names no
+    condition (and its per words) instead of taking the grant clause as its own; a figure whose ；-sentence names no
     condition looks back to the start of its 。-sentence (…的科技经费的，由…追回；…并处…罚款).
     """
     found = find_condition(t, s_start, c_start, f.start, clauses.previous(c_start))
     earlier = [a for a in reversed(amounts[-_SAME_SENTENCE:]) if s_start <= a["_at"] < f.start and a["_cond"]
                and a["role"] != "threshold"][::-1]
     if earlier and (found is None or any(found[0] <= a["_at"] < found[1] for a in earlier)):
-        return earlier[-1]["_cond"]
+        return earlier[-1]["_cond"], earlier[-1]["per"]
     if found is None:
         p_start, _ = periods.around(f.start, f.end)
         if p_start < s_start:
             found = find_condition(t, p_start, c_start, f.start, None)
-    return found
+    return found, []
 
 
 def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int], *, in_measure
@@ -221,11 +232,14 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
             eligibility = floor_or_cap or threshold or (
                 "max" if _last(_MAX, window) else "min" if _last(_MIN, window) else None)
         # a percent that is a selection share or a rate, not a grant
-        if is_ratio and not granted and not eligibility:
+        fee_cut = is_ratio and not eligibility and bool(_FEE_CUT.search(window)) and bool(_FEE.search(clause))
+        if is_ratio and not granted and not eligibility and not fee_cut:
             continue
         grant_after = any(w in t[f.end:s_end] for w in ("给予", "补助", "奖励", "奖补", "支持"))
         if eligibility:
             role, threshold = "threshold", eligibility
+        elif fee_cut:
+            role = "subsidy"  # 在原收费标准基础上下调30%: a fee cut granted to whoever pays the fee
         elif budget_cue:
             role = "budget"
         elif threshold and grant_after and not is_ratio:
@@ -279,12 +293,22 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         span = norm.span(span_start, span_end)
         rec = {"id": f"a{len(amounts) + 1}", "span": span, "measure_id": in_measure(span[0]), "role": role,
                "bound": bound, "value_yuan": f.value_yuan, "ratio": f.ratio,
-               "basis": _basis(t[s_start:f.start]) if is_ratio else None,
+               "basis": (_fee_basis(clause) if fee_cut else _basis(t[s_start:f.start])) if is_ratio else None,
                "per": per, "condition_id": None, "_cond": None, "_at": f.start}
         if True:
-            rec["_cond"] = _condition(t, s_start, c_start, f, clauses, periods, amounts, starts, figures)
+            rec["_cond"], shared_per = _condition(t, s_start, c_start, f, clauses, periods, amounts, starts, figures)
+            grant = next((a for a in reversed(amounts[-_SAME_SENTENCE:]) if s_start <= a["_at"] < f.start
+                          and a["role"] == "subsidy"), None)
+            prev_clause = clauses.previous(c_start)
+            if (grant and role == "subsidy" and bound == "max" and _MAX.match(clause.lstrip())
+                    and prev_clause and prev_clause[0] <= grant["_at"] < prev_clause[1]):
+                shared_per = [*shared_per, *grant["per"]]  # …给予一次性奖励，最高不超过500万元: the cap is once too
+            if shared_per:
+                rec["per"] = sorted({*rec["per"], *shared_per}, key=_PER_ORDER.index)
             if role == "threshold" and rec["_cond"] and rec["_cond"][1] > c_start:
                 rec["_cond"] = None  # a threshold's own clause is not a condition of it
+            elif fee_cut and rec["_cond"] and rec["_cond"][0] < c_start - 1 < rec["_cond"][1]:
+                rec["_cond"] = (rec["_cond"][0], c_start - 1)  # 对X，在原收费标准基础上下调30%: X
             if rec["_cond"] is None and table and table[1] and not t[slice(*table[1])].strip().isdigit():
                 rec["_cond"] = table[1]  # the row's first cell names what the row supports
         amounts.append(rec)

@@ -134,6 +134,9 @@ def _conditional_clause(text: str, sentence_start: int, figure_start: int) -> tu
     if end is None:
         return None
     a = sentence_start
+    label = lexicon.MARKER_START.match(text, a, end.start())
+    if label:
+        a = label.end()  # 第四十条 / 1. before the clause is numbering, not condition
     pre = _PREAMBLE.match(text, a, end.start())
     if pre:
         a = pre.end()

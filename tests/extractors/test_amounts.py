@@ -80,6 +80,52 @@ OTHER_LAYOUTS = [
      [("subsidy", "exact", None, 0.1, []), ("subsidy", "max", 1000000, None, ["entity", "year"])]),
 ]
 
+# real-text phrasings (issue 9): the role of a figure follows the role of its clause, however long
+ROLE_OF_CLAUSE = [
+    # a figure inside a 对…的， qualifier is a threshold, with or without a bound word
+    ("1.支持投资。对投资规模达到2000万元、期限满三年以上的，按不超过实际投资额2%的比例给予一次性奖励，最高不超过500万元。",
+     [("threshold", "min", 20000000, None, []), ("subsidy", "max", None, 0.02, ["once"]),
+      ("subsidy", "max", 5000000, None, ["once"])]),
+    # a bounded figure that qualifies a noun (…及以下的业务) is a threshold
+    ("3.降低担保费。对单户担保金额300万元及以下的融资担保业务，省财政按担保额的1%给予补贴。",
+     [("threshold", "max", 3000000, None, ["entity"]), ("subsidy", "exact", None, 0.01, [])]),
+    # 凡…的， opens a qualifier too
+    ("第九条 凡年度上缴税收超过五十万元的企业，由同级财政按一定比例返还。", [("threshold", "min", 500000, None, [])]),
+    # requirements on a third party in a list with no grant: thresholds
+    ("（一）子基金规模不低于2000万元；子基金对单个企业的投资最高不超过300万元；",
+     [("threshold", "min", 20000000, None, []), ("threshold", "max", 3000000, None, ["entity"])]),
+    # the government's own share of a fund: a budget
+    ("（二）引导基金对单个子基金的出资比例不超过子基金规模的30%。", [("budget", "max", None, 0.3, ["entity"])]),
+    # 不得低于 is a floor
+    ("（四）管理机构出资额不得低于子基金认缴总额的2%；", [("threshold", "min", None, 0.02, [])]),
+    # a share drawn for rewards is a grant
+    ("第二十条 从技术转让净收入中提取不低于60%的比例用于奖励完成人员。", [("subsidy", "min", None, 0.6, [])]),
+    # budget floors written in Chinese ratios, distributive
+    ("第十五条 区财政用于科技的经费占本级经常性支出的比例应当分别不低于百分之三和万分之五。",
+     [("budget", "min", None, 0.03, []), ("budget", "min", None, 0.0005, [])]),
+    # a fee cut
+    ("二、降低收费。对小微企业检测服务，在原收费标准基础上下调20%。", [("subsidy", "exact", None, 0.2, [])]),
+]
+
+
+@pytest.mark.parametrize("text, expected", ROLE_OF_CLAUSE)
+def test_amounts_role_follows_the_clause(text, expected):
+    got, _ = _amounts(text)
+    assert [g[:5] for g in got] == expected
+
+
+@pytest.mark.parametrize("text, figure, condition", [
+    # a cap shares the condition of the grant before it
+    ("1.支持。对营业收入首次超过1亿元的企业，按研发投入的10%给予补助，最高不超过100万元。", 1000000, "营业收入首次超过1亿元的企业"),
+    # a fine's condition is the 的-clause before it, not the party the 对 names
+    ("第四十条 在成果评估中提供虚假证明的，由主管部门对评估机构处二万元以上五万元以下罚款。", 20000, "在成果评估中提供虚假证明的"),
+    # the 对 clause before a 分别 list is the list's condition (items without grade words stay shared)
+    ("1.奖励。对首次获得国家科技奖、省科技奖的企业分别奖励50万元、20万元。", 200000, "首次获得国家科技奖、省科技奖的企业"),
+])
+def test_amounts_condition_of_real_phrasings(text, figure, condition):
+    got, _ = _amounts(text)
+    assert any(g[2] == figure and g[5] == condition for g in got), got
+
 
 @pytest.mark.parametrize("text, expected", EXAMPLES + OTHER_LAYOUTS)
 def test_amounts_examples(text, expected):
