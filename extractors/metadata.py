@@ -39,6 +39,8 @@ _TITLE_END = lexicon.TITLE_END
 _HISTORY = lexicon.compile_(_M["law_history_parts"])
 _PROMULGATION = lexicon.compile_(_M["promulgation_number"])
 _FIVE_YEAR = lexicon.compile_(_M["five_year_plan"])
+_NAMED = lexicon.compile_(r"《[^《》]{2,80}》")
+_SEVERAL = lexicon.compile_(_M["several_documents"])
 
 
 @lru_cache(maxsize=1)
@@ -313,6 +315,8 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, hints: dic
             if m and len(compact(notice_title[m.end():])) > 4:
                 issuer = issuer or m.group("issuer")
                 notice_title = notice_title[m.end():]
+            if _SEVERAL.search(notice_title) or len(_NAMED.findall(notice_title)) >= 2:
+                title = compact(notice_title)  # a notice issuing several documents keeps its own title
     else:
         title, issuer, draft = _title_and_issuer(norm, header)
     portal_title = compact(portal.get("标题") or portal.get("名称") or "")
