@@ -37,6 +37,7 @@ _NOTICE_TITLE = lexicon.compile_(_A["notice_title"])
 _ISSUES_POLICY = lexicon.compile_(_A["issues_policy"])
 _TITLE_END = lexicon.TITLE_END
 _ISSUING = lexicon.compile_("印发|转发|颁发|发布")
+_REISSUES = lexicon.compile_("印发|转发|颁发|发布|修改|修订")
 _FORWARDS = lexicon.compile_(_A["forwards"])
 _BRACKET_LINE = lexicon.compile_(r"^[(（【\[][^()（）【】\[\]]{1,30}[)）】\]]$")
 _STATUS = lexicon.compile_(_M["status_mark"])
@@ -216,8 +217,8 @@ def _republished(norm: Normalized, content: list[Line]) -> tuple[Notice | None, 
     if not notice.title:
         return None, []
     named = lexicon.compile_(r"《([^《》]{2,80})》").findall(notice.title.translate(TRANSLATE))
-    if len(named) != 1:
-        return None, []
+    if len(named) != 1 or not _REISSUES.search(notice.title):
+        return None, []  # 关于废止《X》的决定 issues nothing
     want = compact(named[0])
     for k in range(head_end, len(content)):
         title_lines, _ = _policy_title(content, k)

@@ -9,6 +9,8 @@ import csv
 import io
 from functools import lru_cache
 
+import regex
+
 from extractors import lexicon
 from extractors.normalize import TRANSLATE, Normalized, compact
 from extractors.numbers import parse_int
@@ -40,6 +42,7 @@ _HISTORY = lexicon.compile_(_M["law_history_parts"])
 _PROMULGATION = lexicon.compile_(_M["promulgation_number"])
 _FIVE_YEAR = lexicon.compile_(_M["five_year_plan"])
 _NAMED = lexicon.compile_(r"《[^《》]{2,80}》")
+_PLACEHOLDER = lexicon.compile_(r"无|暂无|空|[-—/／]+|null|none|N/?A", regex.I)
 _SEVERAL = lexicon.compile_(_M["several_documents"])
 
 
@@ -296,7 +299,7 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, hints: dic
                      body_end: int | None = None):
     """Metadata dict (contract fields plus index_number/publish_date) and warnings."""
     an = anatomy(norm)
-    portal = {**an.labels, **(portal or {})}
+    portal = {k: v for k, v in {**an.labels, **(portal or {})}.items() if not _PLACEHOLDER.fullmatch(compact(v))}
     warnings: list[dict] = []
     body_end = an.body_end if body_end is None else body_end
     skip = {id(l) for l in an.history}
@@ -317,6 +320,13 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, hints: dic
                 notice_title = notice_title[m.end():]
             if _SEVERAL.search(notice_title) or len(_NAMED.findall(notice_title)) >= 2:
                 title = compact(notice_title)  # a notice issuing several documents keeps its own title
+        if title:
+            m = _LEADING_ISSUER.match(title)
+            if m and len(compact(title[m.end():])) > 4:
+                title = compact(title[m.end():])  # the policy's title without its issuer
+        if notice_title and title and compact(notice_title) == title and not _SEVERAL.search(title) \
+                and len(_NAMED.findall(title)) < 2:
+            notice_title = None  # a decree's cover (…令 第N号, 现予公布) has no title of its own
     else:
         title, issuer, draft = _title_and_issuer(norm, header)
     portal_title = compact(portal.get("标题") or portal.get("名称") or "")
