@@ -19,11 +19,11 @@ from extractors.normalize import TRANSLATE, Normalized, compact
 
 _M = lexicon.patterns()["metadata"]
 _A = lexicon.patterns()["anatomy"]
-_DATE_LINE = lexicon.compile_(_M["date_line"])
+_DATE_LINE = lexicon.DATE_LINE
 _ISSUER_SUFFIX = _M["issuer_suffix"]
 _ORG_LINE = lexicon.compile_(
     r"^(?:%s)?[\p{Han}()（）]{0,24}?%s(?:[、,，][\p{Han}()（）]{2,30})*$" % (_M["region"], _ISSUER_SUFFIX))
-_DOC_NUMBER = lexicon.compile_(_M["doc_number"])
+_DOC_NUMBER = lexicon.DOC_NUMBER
 _ORDER_NUMBER = lexicon.compile_(_A["order_number"])
 _FURNITURE = [lexicon.compile_(p) for p in _A["furniture"]]
 _LABEL_LINE = lexicon.compile_(r"^[ \t]*(?P<label>%s)[ \t]*[:：][ \t]*(?P<value>.*)$" % "|".join(
@@ -40,7 +40,7 @@ _ISSUING = lexicon.compile_("印发|转发|颁发|发布")
 _REISSUES = lexicon.compile_("印发|转发|颁发|发布|修改|修订")
 _FORWARDS = lexicon.compile_(_A["forwards"])
 _BRACKET_LINE = lexicon.compile_(r"^[(（【\[][^()（）【】\[\]]{1,30}[)）】\]]$")
-_STATUS = lexicon.compile_(_M["status_mark"])
+_STATUS = lexicon.STATUS_MARK
 
 
 @dataclass(frozen=True)

@@ -36,3 +36,6 @@ MARKER_START = compile_("|".join(f"(?:{s['pattern'].split('(?P<rest>')[0]})" for
 SIGNATURE_LINE = compile_(_P["metadata"]["date_line"])
 DOC_NUMBER_LINE = compile_(r"^\s*%s\s*$" % _P["metadata"]["doc_number"])
 TITLE_END = compile_(_P["metadata"]["title_end"])
+DOC_NUMBER = compile_(_P["metadata"]["doc_number"])
+STATUS_MARK = compile_(_P["metadata"]["status_mark"])
+DATE_LINE = compile_(_P["metadata"]["date_line"])

@@ -19,10 +19,10 @@ from extractors.anatomy import Line, anatomy, closing_start, is_date_line, is_or
 _M = lexicon.patterns()["metadata"]
 _DATE = lexicon.compile_(_M["date"])
 _ISO_DATE = lexicon.compile_(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})")
-_DOC_NUMBER = lexicon.compile_(_M["doc_number"])
+_DOC_NUMBER = lexicon.DOC_NUMBER
 _DOC_NUMBER_LINE = lexicon.compile_(r"^\s*%s\s*$" % _M["doc_number"])
 _BRACKETED_NUMBER = lexicon.compile_(r"^[(（]\s*%s\s*[)）]$" % _M["doc_number"])
-_STATUS = lexicon.compile_(_M["status_mark"])
+_STATUS = lexicon.STATUS_MARK
 _STATUS_LINE = lexicon.compile_(r"^\s*%s\s*$" % _M["status_mark"])
 _PERIOD_TITLE = lexicon.compile_(_M["period_title"])
 _PERIOD_PLAIN = lexicon.compile_(_M["period_plain"])

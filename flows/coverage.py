@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from flows.extract_flow import KINDS, Limits, build_document
+from flows.extract_flow import KINDS, Limits, Progress, build_document
 from flows.hints import Hints
 from flows.ingest import FORMATS, iter_sources, read_document
 from schemas.errors import PolicyflowError
@@ -137,7 +137,7 @@ def coverage(paths: list[Path], *, progress: bool = False, limits: Limits = Limi
     failures, timings = [], []
     setup = _warm_up() if files else 0.0
     started = time.perf_counter()
-    with _Progress(progress, len(files)) as bar:
+    with Progress(progress, len(files), label="coverage", stderr=True) as bar:
         for path, group in files:
             t0 = time.perf_counter()
             root = next((Path(p) for p in paths if Path(p).is_dir() and Path(p) in path.parents), None)
@@ -160,33 +160,6 @@ def coverage(paths: list[Path], *, progress: bool = False, limits: Limits = Limi
     result["folders"] = {g: t.figures() for g, t in groups.items()}
     result["hints"] = {"file": hints.source, "rows": len(hints)} if hints else None
     return result
-
-
-class _Progress:
-    """A rich progress bar on stderr (no-op when disabled)."""
-
-    def __init__(self, enabled: bool, total: int):
-        self.bar = None
-        if enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(TextColumn("coverage"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                console=Console(stderr=True), transient=True)
-            self.task = self.bar.add_task("coverage", total=total)
-
-    def __enter__(self):
-        if self.bar:
-            self.bar.__enter__()
-        return self
-
-    def advance(self) -> None:
-        if self.bar:
-            self.bar.advance(self.task)
-
-    def __exit__(self, *exc):
-        if self.bar:
-            self.bar.__exit__(*exc)
 
 
 def _pct(v: float | None) -> str:

@@ -237,24 +237,25 @@ def resolve_inputs(paths: list[Path]) -> list[tuple[Path, Path | None]]:
     return out
 
 
-class _Progress:
-    """A rich progress bar on stderr for local CLI runs (no-op when disabled)."""
+class Progress:
+    """A rich progress bar for local CLI runs (no-op when disabled); `stderr` keeps stdout for results."""
 
-    def __init__(self, enabled: bool, total: int):
+    def __init__(self, enabled: bool, total: int, *, label: str = "extracting", stderr: bool = False):
         self.bar = None
         if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                transient=True)
-            self.task = self.bar.add_task("extract", total=total)
+            self.bar = Bar(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                           transient=True, console=Console(stderr=True) if stderr else None)
+            self.task = self.bar.add_task(label, total=total)
 
     def __enter__(self):
         if self.bar:
             self.bar.__enter__()
         return self
 
-    def advance(self, n: int):
+    def advance(self, n: int = 1):
         if self.bar:
             self.bar.advance(self.task, n)
 
@@ -321,7 +322,7 @@ def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool
         phases[name] = round(now - mark, 3)
         mark = now
 
-    with _Progress(progress, len(items)) as bar:
+    with Progress(progress, len(items)) as bar:
         def batch_hints(batch):
             if not source_hints:
                 return None

@@ -79,7 +79,7 @@ def test_retries_are_bounded_and_recorded(corpus, monkeypatch):
 
 
 def test_progress_bar_counts_documents():
-    with ef._Progress(True, 3) as bar:
+    with ef.Progress(True, 3) as bar:
         bar.advance(2)
         bar.advance(1)
         assert bar.bar.tasks[0].completed == 3
