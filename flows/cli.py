@@ -85,7 +85,8 @@ def serve(raw: Path = typer.Option(Path("raw"), help="folder of policy files to 
           out: Path = typer.Option(Path("output"), "--out", "-o", help="output folder"),
           cron: str = typer.Option("0 2 * * *", help="schedule (cron, server time zone unless --timezone)"),
           timezone_: str = typer.Option("Asia/Shanghai", "--timezone", help="time zone of the cron schedule"),
-          name: str = typer.Option("policyflow-scheduled", help="deployment name")) -> None:
+          name: str = typer.Option("policyflow-scheduled", help="deployment name"),
+          hints: Optional[Path] = typer.Option(None, "--hints", help="source hints file read on each run")) -> None:
     """Serve the extract flow as a scheduled deployment on the Prefect API in PREFECT_API_URL."""
     os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
     from prefect.client.schemas.schedules import CronSchedule
@@ -93,7 +94,8 @@ def serve(raw: Path = typer.Option(Path("raw"), help="folder of policy files to 
     from flows.extract_flow import extract_flow
 
     extract_flow.serve(name=name, schedules=[CronSchedule(cron=cron, timezone=timezone_)],
-                       parameters={"paths": [str(raw.resolve())], "out": str(out.resolve())},
+                       parameters={"paths": [str(raw.resolve())], "out": str(out.resolve()),
+                                   **({"hints": str(hints.resolve())} if hints else {})},
                        description="Extract policy texts into validated JSON, Parquet and DuckDB.")
 
 
