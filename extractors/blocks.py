@@ -4,8 +4,8 @@ Crawlers strip line breaks: paragraphs are then separated only by runs of ideogr
 (`\u3000\u3000`), and headings are glued to the sentence before them (`…制定如下措施：一、支持…`,
 `…制定本办法。第二条…`). This module finds where the lost breaks were, as positions in the
 width-translated text, so that normalization can put a line break there while every offset
-still maps to the original text. It never touches a line that that already looks
-like a line (a heading, a letter-spaced `总　　则`, a table row: one sentence at most) keeps its layout.
+still maps to the original text. A line that already looks like a line (a heading, a
+letter-spaced `总　　则`, a table row: one sentence at most) keeps its layout.
 """
 from __future__ import annotations
 
