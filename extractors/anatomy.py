@@ -39,6 +39,7 @@ _TITLE_END = lexicon.TITLE_END
 _ISSUING = lexicon.compile_("印发|转发|颁发|发布")
 _REISSUES = lexicon.compile_("印发|转发|颁发|发布|修改|修订")
 _FORWARDS = lexicon.compile_(_A["forwards"])
+_NUMBER_GLUE = lexicon.compile_(_A["doc_number_glue"])
 _BRACKET_LINE = lexicon.compile_(r"^[(（【\[][^()（）【】\[\]]{1,30}[)）】\]]$")
 _STATUS = lexicon.STATUS_MARK
 
@@ -172,12 +173,18 @@ def _twin(norm: Normalized, ls: list[Line]) -> tuple[str, str]:
     return printed, printed.translate(TRANSLATE)
 
 
+def tidy_doc_number(num: str) -> str:
+    """A doc number without the words a crawl glued before it (`的通知冀科外〔2017〕1号` -> `冀科外〔2017〕1号`)."""
+    return _NUMBER_GLUE.sub("", num)
+
+
 def _parse_cover(printed: str, half: str, cover: Notice) -> None:
     """Doc number, issuers and notice title from the lines above a cover's first paragraph."""
     m = _DOC_NUMBER.search(half)
     if m:
-        cover.doc_number = printed[m.start("num"):m.end("num")]
-        half = half[:m.start()] + "\n" * (m.end() - m.start()) + half[m.end():]
+        cover.doc_number = tidy_doc_number(printed[m.start("num"):m.end("num")])
+        a = m.end("num") - len(cover.doc_number)  # the number itself, not the words glued before it
+        half = half[:a] + "\n" * (m.end() - a) + half[m.end():]
     m = _NOTICE_TITLE.search(half)
     if not m:
         return

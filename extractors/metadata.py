@@ -14,7 +14,8 @@ import regex
 from extractors import lexicon
 from extractors.normalize import TRANSLATE, Normalized, compact
 from extractors.numbers import parse_int
-from extractors.anatomy import Line, anatomy, closing_start, is_date_line, is_org_line, lines, order_number
+from extractors.anatomy import (Line, anatomy, closing_start, is_date_line, is_org_line, lines, order_number,
+                                tidy_doc_number)
 
 _M = lexicon.patterns()["metadata"]
 _DATE = lexicon.compile_(_M["date"])
@@ -345,7 +346,7 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, hints: dic
         c = compact(norm.original_text(line.start, line.end))
         m = _DOC_NUMBER_LINE.match(c) or _BRACKETED_NUMBER.match(c)
         if m:
-            doc_number = m.group("num")
+            doc_number = tidy_doc_number(m.group("num"))
             break
     doc_number = (doc_number or law_number or order_number(norm, all_lines[:8])
                   or (compact(portal.get("发文字号") or portal.get("文号") or "") or None))
