@@ -14,7 +14,7 @@ import regex
 
 from extractors import lexicon
 from extractors.clauses import CLAUSE_END, PERIOD_END, REACH, SENTENCE_END, Boundaries, find_any, words
-from extractors.conditions import distribute, find_condition
+from extractors.conditions import conditional_clause, distribute, find_condition
 from extractors.normalize import Normalized, compact
 from extractors.numbers import Quantity
 from schemas.errors import warning
@@ -220,14 +220,15 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         max_only = bool(_last(_MAX_ONLY, window))
         no_grant = not _SUBSIDY.search(sentence)
         budget_cue = bool(_BUDGET.search(clause)) and "给予" not in clause and not _SHARE.search(clause)
-        government = bool(_GOVERNMENT.search(clause)) or (
-            bool(_GOVERNMENT.search(t, s_start, f.start)) and bool(_FUND_SIZE.search(clause)))
+        government = budget_cue and (bool(_GOVERNMENT.search(clause)) or (
+            bool(_GOVERNMENT.search(t, s_start, f.start)) and bool(_FUND_SIZE.search(clause))))
         eligibility = None
-        if _in_qualifier(t, s_start, f.end, s_end) and (floor_or_cap or not is_ratio):
+        qualified = None if max_only else _qualifies_noun(after)
+        if (floor_or_cap or not is_ratio) and _in_qualifier(t, s_start, f.end, s_end):
             eligibility = floor_or_cap or threshold or "exact"  # 对投资规模达到3000万元、期限满两年的，给予…
-        elif not max_only and _qualifies_noun(after):
-            eligibility = _qualifies_noun(after)  # 单户金额在100万元及以下的再担保业务
-        elif no_grant and not (budget_cue and government):
+        elif qualified:
+            eligibility = qualified  # 单户金额在100万元及以下的再担保业务
+        elif no_grant and not government:
             # a requirement or a condition list: 年销售额在3000万元以下, 子基金规模不低于1000万元
             eligibility = floor_or_cap or threshold or (
                 "max" if _last(_MAX, window) else "min" if _last(_MIN, window) else None)
@@ -295,7 +296,11 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                "bound": bound, "value_yuan": f.value_yuan, "ratio": f.ratio,
                "basis": (_fee_basis(clause) if fee_cut else _basis(t[s_start:f.start])) if is_ratio else None,
                "per": per, "condition_id": None, "_cond": None, "_at": f.start}
-        if True:
+        if role == "threshold":
+            # a threshold qualifies others; its own condition is only a separate 的， clause before it (fines)
+            found = conditional_clause(t, s_start, f.start)
+            rec["_cond"] = found if found and found[1] <= c_start else None
+        else:
             rec["_cond"], shared_per = _condition(t, s_start, c_start, f, clauses, periods, amounts, starts, figures)
             grant = next((a for a in reversed(amounts[-_SAME_SENTENCE:]) if s_start <= a["_at"] < f.start
                           and a["role"] == "subsidy"), None)
@@ -305,12 +310,10 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                 shared_per = [*shared_per, *grant["per"]]  # …给予一次性奖励，最高不超过500万元: the cap is once too
             if shared_per:
                 rec["per"] = sorted({*rec["per"], *shared_per}, key=_PER_ORDER.index)
-            if role == "threshold" and rec["_cond"] and rec["_cond"][1] > c_start:
-                rec["_cond"] = None  # a threshold's own clause is not a condition of it
-            elif fee_cut and rec["_cond"] and rec["_cond"][0] < c_start - 1 < rec["_cond"][1]:
-                rec["_cond"] = (rec["_cond"][0], c_start - 1)  # 对X，在原收费标准基础上下调30%: X
             if rec["_cond"] is None and table and table[1] and not t[slice(*table[1])].strip().isdigit():
                 rec["_cond"] = table[1]  # the row's first cell names what the row supports
+            elif fee_cut and rec["_cond"] and rec["_cond"][0] < c_start - 1 < rec["_cond"][1]:
+                rec["_cond"] = (rec["_cond"][0], c_start - 1)  # 对X，在原收费标准基础上下调30%: X
         amounts.append(rec)
 
     _attach_conditions(norm, amounts, conditions, in_measure)

@@ -25,7 +25,7 @@ _ORG_LINE = lexicon.compile_(
     r"^(?:%s)?[\p{Han}()（）]{0,24}?%s(?:[、,，][\p{Han}()（）]{2,30})*$" % (_M["region"], _ISSUER_SUFFIX))
 _DOC_NUMBER = lexicon.DOC_NUMBER
 _ORDER_NUMBER = lexicon.compile_(_A["order_number"])
-_FURNITURE = [lexicon.compile_(p) for p in _A["furniture"]]
+_FURNITURE = lexicon.compile_("|".join(f"(?:{p})" for p in _A["furniture"]))
 _LABEL_LINE = lexicon.compile_(r"^[ \t]*(?P<label>%s)[ \t]*[:：][ \t]*(?P<value>.*)$" % "|".join(
     r"[ \t]*".join(label) for label in sorted(_A["page_labels"], key=len, reverse=True)))
 _CRUMB_HOME = lexicon.compile_(_A["crumb_home"])
@@ -88,7 +88,7 @@ def is_org_line(text: str) -> bool:
 
 def is_furniture(text: str) -> bool:
     """Portal or database chrome: breadcrumbs, view counters, font switches, citation codes, links."""
-    return any(p.search(text) for p in _FURNITURE)
+    return _FURNITURE.search(text) is not None
 
 
 def closing_start(norm: Normalized, end: int | None = None) -> int:
@@ -266,11 +266,13 @@ def _page_chrome(every: list[Line]) -> tuple[set[int], dict[str, str]]:
                 skip.update(range(k, j))
                 k = j - 1
         k += 1
-    later = {compact(l.text) for l in head[1:] if len(compact(l.text)) >= 8}
+    later = None
     for k, line in enumerate(head[:3]):
         parts = line.text.split()
-        if len(parts) >= 2 and compact(parts[-1]) in later:
-            skip.add(k)  # the page title: site and channel names, then the title printed again below
+        if len(parts) >= 2 and len(parts[-1]) >= 8:
+            later = later if later is not None else {compact(l.text) for l in head[1:]}
+            if compact(parts[-1]) in later:
+                skip.add(k)  # the page title: site and channel names, then the title printed again below
     return skip, labels
 
 

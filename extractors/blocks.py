@@ -73,12 +73,15 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
                     continue  # 总　　则, 文　　号: a paragraph is never one or two characters
                 gaps.append(line_start + line.index("\u3000", a))
                 starts.append(b)
-            tline = list(translated[line_start:line_start + len(line)])
-            for g in gaps[first_gap:]:
-                tline[g - line_start] = "\n"
-            tline = "".join(tline)
+            tline = translated[line_start:line_start + len(line)]
+            if len(gaps) > first_gap:
+                chars = list(tline)
+                for g in gaps[first_gap:]:
+                    chars[g - line_start] = "\n"
+                tline = "".join(chars)
             glued.extend(line_start + m.start("mark") for m in _GLUED.finditer(tline))
-            glued.extend(line_start + m.start("mark") for m in _GLUED_AFTER_HEADING.finditer(tline))
+            if "、" in tline or "第" in tline:
+                glued.extend(line_start + m.start("mark") for m in _GLUED_AFTER_HEADING.finditer(tline))
             for s in starts:
                 m = _DATE_GLUED.match(tline, s)
                 if m:
@@ -89,7 +92,7 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
                 if m:
                     glued.append(line_start + m.end("num"))
                 title_starts.append(m.end("num") if m else 0)
-            for m in _SIGNATURE_GLUED.finditer(tline):
+            for m in (_SIGNATURE_GLUED.finditer(tline) if "日" in tline else ()):
                 glued.extend(line_start + m.start(g) for g in ("org", "date"))
                 glued.extend((line_start + m.end("date"), line_start + m.end()))
                 title_starts.append(m.end())

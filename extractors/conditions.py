@@ -126,7 +126,7 @@ _CONDITIONAL_END = lexicon.compile_(r"的[ \t]*[,，]")
 _PREAMBLE = lexicon.compile_(_A["condition_preamble"])
 
 
-def _conditional_clause(text: str, sentence_start: int, figure_start: int) -> tuple[int, int] | None:
+def conditional_clause(text: str, sentence_start: int, figure_start: int) -> tuple[int, int] | None:
     """`单项交易额在50万元以上的，…补助` / `…弄虚作假的，处…罚款`: the clauses up to the last 的， before the figure."""
     end = None
     for end in _CONDITIONAL_END.finditer(text, sentence_start, figure_start):
@@ -150,11 +150,11 @@ def find_condition(text: str, sentence_start: int, clause_start: int, figure_sta
     """Normalized span of the qualifying words for a figure (see the module docstring for the order)."""
     own = _own_subject(text, clause_start, figure_start)
     dui = _dui_clause(text, sentence_start, figure_start)
-    if own and not (own[1] and dui):  # a rate phrase (每诊断1家企业) yields to a 对 clause
+    if own and not (own[1] and dui):  # a rate phrase (每培养1名…) yields to a 对 clause
         return own[0]
     if dui:
         return dui
-    conditional = _conditional_clause(text, sentence_start, figure_start)
+    conditional = conditional_clause(text, sentence_start, figure_start)
     if conditional:
         return conditional
     m = None

@@ -184,8 +184,8 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         if not cmp_before and not after_cmp and qi:
             after_cmp = _sibling_comparator(t, quantities, qi)
         bare = not cmp_before and not after_cmp
-        listed = t[commas.around(q.start, q.end)[0]:q.start]
-        if bare and compact(tail) and not compact(tail).startswith("的") and not _after_verb(before, listed):
+        if bare and compact(tail) and not compact(tail).startswith("的") and not _after_verb(
+                before, t[commas.around(q.start, q.end)[0]:q.start]):
             continue  # "15个副省级城市": a figure inside a phrase, not a goal
         if after_cmp and (not cmp_before or after_cmp[1] in ("~", "<=") or cmp_before[2] == ">="):
             symbol = after_cmp[1]
