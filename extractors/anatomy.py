@@ -217,7 +217,7 @@ def _policy_title(content: list[Line], i: int) -> tuple[list[Line], int]:
 def _republished(norm: Normalized, content: list[Line]) -> tuple[Notice | None, list[Line]]:
     """A notice or decree whose 《X》 is printed again later as a title line of its own, with X's text after it."""
     head_end = next((k for k, l in enumerate(content[:8]) if "。" in l.text), min(len(content), 8))
-    if head_end == 0:
+    if head_end == 0 or not any("《" in l.text for l in content[:head_end]):
         return None, []
     notice = Notice(issues_policy=True)
     _parse_cover(*_twin(norm, content[:head_end]), notice)

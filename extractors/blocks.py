@@ -41,10 +41,18 @@ def _inside_title(text: str, a: int) -> bool:
     return window.rfind("《") > window.rfind("》")
 
 
-def _carries_paragraphs(line: str) -> bool:
-    """A line long enough, or with enough sentences, to hold paragraphs whose breaks were lost."""
-    return (len(line) >= LONG_LINE or line.count("。") >= 2
+def _carries_paragraphs(line: str, crawled: bool) -> bool:
+    """A line long enough, or (in a text that lost its line breaks) with enough sentences, to hold
+    paragraphs whose breaks were lost. In a text that kept its lines, a line of a few sentences is
+    one paragraph."""
+    return (len(line) >= LONG_LINE or (crawled and line.count("。") >= 2)
             or (("。" in line or "：" in line) and _PARAGRAPH_GAP.search(line) is not None))
+
+
+def _crawled(original: str) -> bool:
+    """A text that lost its line breaks: a few lines only, or lines that are paragraphs-long on average."""
+    lines = [ln for ln in original.split("\n") if ln.strip()]
+    return len(lines) <= 3 or sum(map(len, lines)) / len(lines) >= _B["crawled_mean_line"]
 
 
 def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
@@ -63,9 +71,10 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
     glued: list[int] = []
     line_start = 0
     first = len(original) - len(original.lstrip())
+    crawled = _crawled(original)
     for line in original.split("\n"):
         opening = line_start <= first < line_start + len(line) + 1
-        if _carries_paragraphs(line) or (opening and len(line) >= _B["opening_min"]):
+        if _carries_paragraphs(line, crawled) or (opening and len(line) >= _B["opening_min"]):
             starts, first_gap = [0], len(gaps)
             for m in _PARAGRAPH_GAP.finditer(line):
                 a, b = m.span()
