@@ -293,7 +293,9 @@ def anatomy(norm: Normalized) -> Anatomy:
         return cached
     every = lines(norm)
     skip, labels = _page_chrome(every)
-    content = [l for k, l in enumerate(every) if k not in skip and not is_furniture(l.text)]
+    edge = _A["head_lines"]  # page chrome sits above and below the document, not inside it
+    content = [l for k, l in enumerate(every) if k not in skip
+               and not ((k < edge or k >= len(every) - edge) and is_furniture(l.text))]
     history = [l for l in content[:12] if _LAW_HISTORY.match(compact(l.text))]
     first_item = next((l.start for l in content if lexicon.MARKER_START.match(l.text)), 0)
     attached = attachment_start(content, first_item)
@@ -332,6 +334,8 @@ def anatomy(norm: Normalized) -> Anatomy:
 
 def order_number(norm: Normalized, head: list[Line]) -> str | None:
     """`江西省人民政府令` / `第223号` printed under a decree's title (on one line or two): its number."""
+    if not any("令" in l.text for l in head):
+        return None
     for a, b in zip(head, [*head[1:], None]):
         for ls in ([a], [a, b] if b is not None else []):
             if ls:

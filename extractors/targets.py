@@ -50,9 +50,9 @@ def _horizon(t: str, sentence_start: int, pos: int, marks: "_Horizons") -> tuple
     (`到2023年，…：`).
     """
     para_start = t.rfind("\n", max(0, pos - _HORIZON_REACH), pos) + 1 or max(0, pos - _HORIZON_REACH)
-    found = [m for m in marks.between(para_start, pos) if _is_lead(m) or m.start() >= sentence_start]
-    if found:
-        return _year_of(found[-1]), found[-1].end()
+    for m in reversed(marks.between(para_start, pos)):
+        if m.start() >= sentence_start or _is_lead(m):
+            return _year_of(m), m.end()
     if not _LIST_ITEM.match(t, para_start):
         return None, None
     line_end = para_start - 1

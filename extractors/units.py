@@ -163,7 +163,7 @@ def table_unit_cells(text: str) -> list[tuple[int, int, str]]:
 def _division_of_duties(t: str) -> list[tuple[str, int, int]]:
     """Under a 职责分工 heading (an appendix listing each unit's duties), a line that opens with a
     unit and 负责 (`省教育厅负责…`) names a responsible unit."""
-    heading = _DUTIES_HEADING.search(t)
+    heading = _DUTIES_HEADING.search(t) if "分工" in t else None
     if heading is None:
         return []
     return [("responsible", m.start("name"), m.end("name")) for m in _DUTY_LINE.finditer(t, heading.end())]
