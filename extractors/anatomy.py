@@ -42,6 +42,8 @@ _FORWARDS = lexicon.compile_(_A["forwards"])
 _NUMBER_GLUE = lexicon.compile_(_A["doc_number_glue"])
 _BRACKET_LINE = lexicon.compile_(r"^[(（【\[][^()（）【】\[\]]{1,30}[)）】\]]$")
 _STATUS = lexicon.STATUS_MARK
+_NAME_GAP = lexicon.compile_(r"[ \t]+|[、,，]")
+_NAMED = lexicon.compile_(r"《([^《》]{2,80})》")
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def attachment_start(content: list[Line], after: int) -> int | None:
 
 def split_orgs(s: str) -> list[str]:
     """Issuer names run together or separated by spaces/、: one name each (empty when `s` is not names)."""
-    parts = [p for p in lexicon.compile_(r"[ \t]+|[、,，]").split(s) if p]
+    parts = [p for p in _NAME_GAP.split(s) if p]
     if len(parts) > 1 and all(is_org_line(p) for p in parts):
         return [compact(p) for p in parts]
     c = compact(s)
@@ -138,13 +140,11 @@ class Notice:
     issuer: list[str] = field(default_factory=list)
     doc_number: str | None = None
     date_line: Line | None = None
-    issues_policy: bool = False
     issued_title: str | None = None   # 《X》 of a notice whose policy X is not printed in the text
 
 
 @dataclass
 class Anatomy:
-    lines: list[Line]
     content: list[Line]               # lines that are not furniture
     labels: dict[str, str]            # a portal's label block printed as text (文号: …, 成文日期: …)
     history: list[Line]               # a law's dated passage lines (通过 / 批准 / 公布 / 修正 / 施行)
@@ -219,22 +219,30 @@ def _republished(norm: Normalized, content: list[Line]) -> tuple[Notice | None, 
     head_end = next((k for k, l in enumerate(content[:8]) if "。" in l.text), min(len(content), 8))
     if head_end == 0 or not any("《" in l.text for l in content[:head_end]):
         return None, []
-    notice = Notice(issues_policy=True)
+    notice = Notice()
     _parse_cover(*_twin(norm, content[:head_end]), notice)
     if not notice.title:
         return None, []
-    named = lexicon.compile_(r"《([^《》]{2,80})》").findall(notice.title.translate(TRANSLATE))
-    if len(named) != 1 or not _REISSUES.search(notice.title):
+    named = issued_policy(notice.title, reissues=True)
+    if not named:
         return None, []  # 关于废止《X》的决定 issues nothing
-    want = compact(named[0])
+    want = compact(named.translate(TRANSLATE))
     for k in range(head_end, len(content)):
         title_lines, _ = _policy_title(content, k)
         if title_lines and compact(_STATUS.sub("", "".join(l.text for l in title_lines))).startswith(want):
             return notice, title_lines
-    if _ISSUING.search(notice.title):
-        notice.issued_title = named[0]  # the policy itself is an attachment the text does not carry
+    if issued_policy(notice.title):
+        notice.issued_title = named  # the policy itself is an attachment the text does not carry
         return notice, []
     return None, []
+
+
+def issued_policy(title: str, *, reissues: bool = False) -> str | None:
+    """X of a notice title that issues or forwards exactly one 《X》 (关于印发《X》的通知); with
+    `reissues`, also one that amends and republishes it (关于修改《X》的决定)."""
+    named = _NAMED.findall(title)
+    verbs = _REISSUES if reissues else _ISSUING
+    return named[0] if len(named) == 1 and verbs.search(title) else None
 
 
 def _page_chrome(every: list[Line]) -> tuple[set[int], dict[str, str]]:
@@ -282,7 +290,7 @@ def _forwarding(content: list[Line]) -> Notice | None:
     for line in content[:2]:
         m = _FORWARDS.match(compact(line.text))
         if m:
-            return Notice(issues_policy=True, issued_title=m.group("x"))
+            return Notice(issued_title=m.group("x"))
     return None
 
 
@@ -307,7 +315,7 @@ def anatomy(norm: Normalized) -> Anatomy:
         first_par = next((k for k, l in enumerate(cover_lines) if "。" in l.text), None)
         cover_text = "".join(compact(l.text) for l in cover_lines)
         if first_par is not None and _ISSUES_POLICY.search(cover_text):
-            notice = Notice(date_line=cover_lines[end], issues_policy=True)
+            notice = Notice(date_line=cover_lines[end])
             _parse_cover(*_twin(norm, cover_lines[:first_par]), notice)
             sig = [l for l in cover_lines[first_par + 1:end] if is_org_line(l.text)]
             if not notice.issuer and sig:
@@ -315,6 +323,9 @@ def anatomy(norm: Normalized) -> Anatomy:
             title_lines, k = _policy_title(content, end + 1)
             if title_lines:
                 body_start = title_lines[0].start
+                printed = compact("".join(l.text for l in title_lines))
+                if notice.title and printed.endswith(compact(notice.title.translate(TRANSLATE))):
+                    notice.title = None  # a decree's cover (…令 第N号, 现予公布) has no title of its own
             else:
                 notice = None
     if notice is None:
@@ -327,7 +338,7 @@ def anatomy(norm: Normalized) -> Anatomy:
         k = content.index(title_lines[-1]) + 1
         if k < len(content) and _LAW_HISTORY.match(compact(content[k].text)):
             history = history + [content[k]]  # （2011年8月26日…公布 2016年9月21日…修正） under the title
-    result = Anatomy(every, content, labels, history, notice, title_lines, body_start, body_end, attached)
+    result = Anatomy(content, labels, history, notice, title_lines, body_start, body_end, attached)
     norm.__dict__["_anatomy"] = result
     return result
 

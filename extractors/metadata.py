@@ -14,8 +14,8 @@ import regex
 from extractors import lexicon
 from extractors.normalize import TRANSLATE, Normalized, compact
 from extractors.numbers import parse_int
-from extractors.anatomy import (Line, anatomy, closing_start, is_date_line, is_org_line, lines, order_number,
-                                tidy_doc_number)
+from extractors.anatomy import (Line, anatomy, closing_start, is_date_line, is_org_line, issued_policy, lines,
+                                order_number, split_orgs, tidy_doc_number)
 
 _M = lexicon.patterns()["metadata"]
 _DATE = lexicon.compile_(_M["date"])
@@ -139,18 +139,22 @@ def _title_and_issuer(norm: Normalized, header: list[Line]) -> tuple[str | None,
     if _STATUS.search(raw):
         draft = True
         raw = _STATUS.sub("", raw)
-    m = _LEADING_ISSUER.match(raw)
-    if m and len(compact(raw[m.end():])) > 4:
-        issuer = "、".join(compact(p) for p in _ISSUER_SPLIT.split(m.group("issuer")) if compact(p))
-        raw = raw[m.end():]
-    return compact(raw) or None, issuer, draft
+    lead, raw = strip_issuer(raw)
+    return compact(raw) or None, lead or issuer, draft
+
+
+def strip_issuer(s: str) -> tuple[str | None, str]:
+    """A title's leading issuer (joint issuers joined with 、) and the title without it; (None, s)
+    when no issuer leads it or too little would be left."""
+    m = _LEADING_ISSUER.match(s)
+    if not m or len(compact(s[m.end():])) <= 4:
+        return None, s
+    return "、".join(compact(p) for p in _ISSUER_SPLIT.split(m.group("issuer")) if compact(p)), s[m.end():]
 
 
 def _org_names(norm: Normalized, line: Line) -> list[str]:
-    """Issuer names on a signature line; joint issuers may share one line separated by spaces."""
-    parts = [compact(p) for p in lexicon.compile_(r"[ \t]{2,}|[、,，]").split(norm.original_text(line.start, line.end))]
-    parts = [p for p in parts if p]
-    return parts if len(parts) > 1 and all(is_org_line(p) for p in parts) else [compact(line.text)]
+    """Issuer names on a signature line; joint issuers may share one line or run together."""
+    return split_orgs(norm.original_text(line.start, line.end)) or [compact(line.text)]
 
 
 def _signature_block(norm: Normalized, body_end: int) -> list[Line]:
@@ -271,17 +275,12 @@ def _from_hints(meta: dict, hints: dict) -> list[str]:
     if hint_title and not meta["title"]:
         if _STATUS.search(hint_title):
             meta["status"] = "draft"
-        raw = _STATUS.sub("", hint_title)
-        m = _LEADING_ISSUER.match(raw)
-        issuer = None
-        if m and len(compact(raw[m.end():])) > 4:
-            issuer = "、".join(compact(p) for p in _ISSUER_SPLIT.split(m.group("issuer")) if compact(p))
-            raw = raw[m.end():]
+        issuer, raw = strip_issuer(_STATUS.sub("", hint_title))
         raw = compact(raw)
-        named = lexicon.compile_(r"《([^《》]{2,80})》").findall(raw)
-        if len(named) == 1 and lexicon.compile_("印发|转发").search(raw) and _TITLE_END.search(raw):
+        issued = issued_policy(raw)
+        if issued and _TITLE_END.search(raw):
             meta["notice_title"] = meta["notice_title"] or raw
-            raw = named[0]
+            raw = issued
         meta["title"] = raw
         filled.append("title")
         if issuer and not meta["issuer"]:
@@ -303,8 +302,7 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, hints: dic
     portal = {k: v for k, v in {**an.labels, **(portal or {})}.items() if not _PLACEHOLDER.fullmatch(compact(v))}
     warnings: list[dict] = []
     body_end = an.body_end if body_end is None else body_end
-    skip = {id(l) for l in an.history}
-    all_lines = [l for l in an.content if l.end <= body_end and id(l) not in skip]
+    all_lines = [l for l in an.content if l.end <= body_end and l not in an.history]
     header = _header(all_lines)
     notice = an.notice
     notice_title = None
@@ -315,27 +313,18 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, hints: dic
         notice_title = _STATUS.sub("", notice.title) if notice.title else None
         issuer = "、".join(notice.issuer) or None
         if notice_title:
-            m = _LEADING_ISSUER.match(notice_title)
-            if m and len(compact(notice_title[m.end():])) > 4:
-                issuer = issuer or m.group("issuer")
-                notice_title = notice_title[m.end():]
+            lead, notice_title = strip_issuer(notice_title)
+            issuer = issuer or lead
             if _SEVERAL.search(notice_title) or len(_NAMED.findall(notice_title)) >= 2:
                 title = compact(notice_title)  # a notice issuing several documents keeps its own title
         if title:
-            m = _LEADING_ISSUER.match(title)
-            if m and len(compact(title[m.end():])) > 4:
-                title = compact(title[m.end():])  # the policy's title without its issuer
-        if notice_title and title and compact(notice_title) == title and not _SEVERAL.search(title) \
-                and len(_NAMED.findall(title)) < 2:
-            notice_title = None  # a decree's cover (…令 第N号, 现予公布) has no title of its own
+            title = compact(strip_issuer(title)[1])  # the policy's title without its issuer
     else:
         title, issuer, draft = _title_and_issuer(norm, header)
     portal_title = compact(portal.get("标题") or portal.get("名称") or "")
     if not title and portal_title:
-        title = _STATUS.sub("", portal_title)
-        m = _LEADING_ISSUER.match(title)
-        if m:
-            issuer, title = m.group("issuer"), title[m.end():]
+        lead, title = strip_issuer(_STATUS.sub("", portal_title))
+        issuer = lead or issuer
     header_text = "\n".join(compact(l.text) for l in header)
     if _STATUS.search(header_text) or _STATUS.search(portal_title):
         draft = True
