@@ -49,10 +49,10 @@ def _carries_paragraphs(line: str, crawled: bool) -> bool:
             or (("。" in line or "：" in line) and _PARAGRAPH_GAP.search(line) is not None))
 
 
-def _crawled(original: str) -> bool:
+def _crawled(lines: list[str]) -> bool:
     """A text that lost its line breaks: a few lines only, or lines that are paragraphs-long on average."""
-    lines = [ln for ln in original.split("\n") if ln.strip()]
-    return len(lines) <= 3 or sum(map(len, lines)) / len(lines) >= _B["crawled_mean_line"]
+    filled = [ln for ln in lines if ln.strip()]
+    return len(filled) <= 3 or sum(map(len, filled)) / len(filled) >= _B["crawled_mean_line"]
 
 
 def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
@@ -71,8 +71,9 @@ def lost_breaks(original: str, translated: str) -> tuple[list[int], list[int]]:
     glued: list[int] = []
     line_start = 0
     first = len(original) - len(original.lstrip())
-    crawled = _crawled(original)
-    for line in original.split("\n"):
+    lines = original.split("\n")
+    crawled = _crawled(lines)
+    for line in lines:
         opening = line_start <= first < line_start + len(line) + 1
         if _carries_paragraphs(line, crawled) or (opening and len(line) >= _B["opening_min"]):
             starts, first_gap = [0], len(gaps)

@@ -31,6 +31,7 @@ _LEAD_GROUPS = tuple(_T["lead_groups"])
 _HORIZON_REACH = _T["horizon_reach"]
 _LIST_ITEM = lexicon.compile_(_T["list_item"], regex.M)
 _BULLETS = "-—•·●▪"
+_CONNECTIVE = lexicon.compile_(r"^(?:即|并且|并|同时|以及|及|和)")
 _SIBLING = lexicon.compile_(r"^[ \t]*(?:、|和|及|与|以及)[ \t]*$")
 
 
@@ -121,7 +122,7 @@ def _after_verb(before: str, listed: str = "") -> bool:
     """`培育25家…`, `建成1-2个…`: a bare count right after a goal verb states a goal; so does the
     count closing a list the verb opens (`打造A、B、C3个超万亿产业`)."""
     b = compact(before)
-    lead = compact(listed).lstrip("即并且和及同时")
+    lead = _CONNECTIVE.sub("", compact(listed))
     return any(b.endswith(v) for v in _VERBS) or (
         "、" in lead and any(lead.startswith(v) for v in _VERBS))
 
