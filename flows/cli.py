@@ -23,6 +23,37 @@ def _prefect_env(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false" if not verbose else "true")
 
 
+EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_OUTPUT = 1, 2, 3, 4  # documented in the README
+
+
+def safe(text) -> str:
+    """Text for the console: control characters (ANSI escapes) shown as `\\xNN`, rich markup escaped."""
+    from rich.markup import escape
+
+    shown = "".join(c if c in "\n\t" or (ord(c) >= 32 and not 0x7f <= ord(c) < 0xa0) else f"\\x{ord(c):02x}"
+                    for c in str(text))
+    return escape(shown)
+
+
+def fail(message: str, code: int) -> None:
+    """One line on stderr (never a traceback), then exit with `code`."""
+    console.print(safe(message), style="red", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _output_failure(exc: OSError, out: Path) -> None:
+    """E020 for a full disk, a read-only or unwritable output folder: one line, exit 4."""
+    import errno
+
+    from schemas.errors import Errors
+
+    hint = {errno.ENOSPC: "free some space and re-run.", errno.EDQUOT: "free some space and re-run.",
+            errno.EROFS: "the file system is read-only; choose another --out.",
+            errno.EACCES: "check the folder's permissions or choose another --out.",
+            errno.EPERM: "check the folder's permissions or choose another --out."}.get(exc.errno, "re-run once fixed.")
+    fail("[E020] " + Errors.E020.format(path=out, cause=exc.strerror or exc, hint=hint), EXIT_OUTPUT)
+
+
 @app.command()
 def extract(paths: List[Path] = typer.Argument(..., help="files or folders to ingest"),
             out: Path = typer.Option(Path("output"), "--out", "-o", help="output folder"),
@@ -32,26 +63,31 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
             force: bool = typer.Option(False, "--force", help="re-extract documents even if unchanged"),
             wait: float = typer.Option(0.0, "--wait", help="seconds to wait for another run on OUT to finish"),
             max_bytes: int = typer.Option(20_000_000, help="larger files are recorded as errors (E011)"),
-            time_limit: float = typer.Option(120.0, help="seconds per document before it is recorded as an error"),
+            time_limit: float = typer.Option(120.0, help="seconds per document (ingest, extraction, its reviews) "
+                                                         "before it is stopped and recorded as an error (E015)"),
+            memory_limit: int = typer.Option(1024, help="MB per document before it is stopped and recorded (E017)"),
+            isolate: bool = typer.Option(True, "--isolate/--no-isolate",
+                                         help="run documents under the watchdog (a child process that enforces "
+                                              "the limits); --no-isolate only checks time between stages"),
             hints: Optional[Path] = typer.Option(None, "--hints", help="source hints (a crawl's manifest: file, title, "
                                                                        "date columns) for what texts do not print"),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
     """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb, diffs/)."""
     _prefect_env(verbose)
-    from flows.extract_flow import extract_flow, local_settings
+    from flows.extract_flow import check_overlap, extract_flow, local_settings
     from flows.hints import load_hints
-    from schemas.errors import HintsError
+    from flows.store import output_lock
+    from schemas.errors import ConfigError, HintsError, LockedError
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        console.print(f"[red]No such file or folder: {', '.join(missing)}")
-        raise typer.Exit(2)
-    if hints:
-        try:
+        fail(f"No such file or folder: {', '.join(missing)}", EXIT_USAGE)
+    try:
+        check_overlap(paths, out)
+        if hints:
             load_hints(hints)
-        except HintsError as exc:
-            console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)  # one line
-            raise typer.Exit(2)
+    except (ConfigError, HintsError) as exc:
+        fail(str(exc), EXIT_USAGE)
     flow_fn = extract_flow
     if workers or dask_address:
         from prefect_dask import DaskTaskRunner
@@ -60,24 +96,23 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                   DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                                  "dashboard_address": None}))
         flow_fn = extract_flow.with_options(task_runner=runner)
-    from schemas.errors import LockedError
-
-    from flows.store import output_lock
-
     try:
         with output_lock(out, wait=wait):
             pass  # queue (or fail clearly) before Prefect starts; the flow then takes the lock itself
         with local_settings():
             summary = flow_fn([str(p) for p in paths], str(out), batch_size=batch_size, use_cache=not force,
                               progress=console.is_terminal and not verbose, wait=wait,
-                              max_bytes=max_bytes, time_limit=time_limit, hints=str(hints) if hints else None)
+                              max_bytes=max_bytes, time_limit=time_limit, hints=str(hints) if hints else None,
+                              memory_limit=memory_limit, isolate=isolate)
     except LockedError as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(3)
+        fail(str(exc), EXIT_LOCKED)
+    except OSError as exc:
+        if verbose:
+            raise
+        _output_failure(exc, out)
     _print_summary(summary, out)
     if summary["errors"]:
-        console.print(f"[red]{len(summary['errors'])} document(s) failed; error records in {out / 'errors'}")
-        raise typer.Exit(1)
+        fail(f"{len(summary['errors'])} document(s) failed; error records in {out / 'errors'}", EXIT_FAILED)
 
 
 @app.command()
@@ -100,7 +135,7 @@ def serve(raw: Path = typer.Option(Path("raw"), help="folder of policy files to 
 
 
 def _print_summary(summary: dict, out: Path) -> None:
-    t = Table(title=f"policyflow extract → {out}")
+    t = Table(title=safe(f"policyflow extract → {out}"))
     for col in ("documents", "extracted", "unchanged", "duplicates", "warnings", "errors", "seconds"):
         t.add_column(col, justify="right")
     t.add_row(*(str(summary[c]) for c in ("documents", "extracted", "unchanged", "duplicates", "warnings")),
@@ -113,7 +148,8 @@ def _print_summary(summary: dict, out: Path) -> None:
         r.add_row(k, str(v))
     console.print(r)
     for e in summary["errors"]:
-        console.print(f"[yellow]{e['filename']}[/] [{e['code']}] {e['message']}")
+        console.print(f"[yellow]{safe(e['filename'])}[/] {safe('[' + e['code'] + ']')} {safe(e['message'])}",
+                      highlight=False)
 
 
 @app.command()
@@ -128,7 +164,7 @@ def evaluate(gold: Path = typer.Option(..., help="folder of gold JSON files (GOL
     try:
         result = run(gold, pred)
     except GoldError as exc:
-        console.print(f"[red]{exc}")
+        console.print(safe(f"{exc}"), style="red", highlight=False)
         raise typer.Exit(2)
     typer.echo(render(result))
     if json_out:
@@ -202,7 +238,7 @@ def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files or revision 
         if len(refs) == 1:
             rows = history(out, refs[0]).get(refs[0], [])
             if len(rows) < 2:
-                console.print(f"[red]Policy {refs[0]} has {len(rows)} stored revision(s) in {out}; a diff needs two.")
+                console.print(safe(f"Policy {refs[0]} has {len(rows)} stored revision(s) in {out}; a diff needs two."), style="red", highlight=False)
                 raise typer.Exit(2)
             old, new = (load_revision(out, r["revision_id"]) for r in rows[-2:])
         elif len(refs) == 2:
@@ -211,10 +247,10 @@ def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files or revision 
             console.print("[red]Give OLD NEW, or one policy id.")
             raise typer.Exit(2)
     except FileNotFoundError as exc:
-        console.print(f"[red]{exc}")
+        console.print(safe(f"{exc}"), style="red", highlight=False)
         raise typer.Exit(2)
     if old["policy_id"] != new["policy_id"]:
-        console.print(f"[yellow]Warning: different policies ({old['policy_id']} vs {new['policy_id']}); diffing anyway.")
+        console.print(safe(f"Warning: different policies ({old['policy_id']} vs {new['policy_id']}); diffing anyway."), style="yellow", highlight=False)
     paths = write_review(out, old, new)
     if json_out:
         atomic_write(json_out, paths["json"].read_bytes())
@@ -230,15 +266,15 @@ def history(policy: Optional[str] = typer.Argument(None, help="a policy id (defa
 
     policies = load(out, policy)
     if not policies:
-        console.print(f"[yellow]No stored revisions{' for ' + policy if policy else ''} in {out}.")
+        console.print(safe(f"No stored revisions{' for ' + policy if policy else ''} in {out}."), style="yellow")
         raise typer.Exit(1 if policy else 0)
     for pid, rows in policies.items():
-        t = Table(title=f"{pid}  {rows[-1]['title'] or ''}")
+        t = Table(title=safe(f"{pid}  {rows[-1]['title'] or ''}"))
         for col in ("#", "revision", "status", "issue_date", "first_seen", "file", "measures", "amounts"):
             t.add_column(col)
         for i, r in enumerate(rows, 1):
-            t.add_row(str(i), r["revision_id"][:19] + "…", r["status"], r["issue_date"] or "—", r["first_seen"] or "—",
-                      r["filename"], str(r["n_measures"]), str(r["n_amounts"]))
+            t.add_row(str(i), r["revision_id"][:19] + "…", r["status"], safe(r["issue_date"] or "—"),
+                      r["first_seen"] or "—", safe(r["filename"]), str(r["n_measures"]), str(r["n_amounts"]))
         Console(width=max(140, console.width)).print(t)
 
 
@@ -251,7 +287,7 @@ def anchor(gold: Path = typer.Option(..., help="folder of gold JSON files"),
     try:
         typer.echo(render(compare(gold, sources)))
     except ModuleNotFoundError as exc:
-        console.print(f"[red]{exc.name} is not installed: pip install -e '.[dev]'")
+        console.print(safe(f"{exc.name} is not installed: pip install -e '.[dev]'"), style="red", highlight=False)
         raise typer.Exit(2)
 
 
@@ -264,7 +300,7 @@ def schema(check: bool = typer.Option(False, "--check", help="fail if schemas/js
         stale = [n for n, text in export.render().items()
                  if not (export.JSON_DIR / n).exists() or (export.JSON_DIR / n).read_text(encoding="utf-8") != text]
         if stale:
-            console.print(f"[red]Stale JSON Schema files: {', '.join(stale)}; run `policyflow schema`.")
+            console.print(safe(f"Stale JSON Schema files: {', '.join(stale)}; run `policyflow schema`."), style="red", highlight=False)
             raise typer.Exit(1)
         return
     for p in export.write():

@@ -1,20 +1,23 @@
 """The main flow: ingest -> extract -> validate -> store each document, then tables, catalog and reviews.
 
 Tasks have side effects (they write the store), so none is cached by Prefect: the store's own
-content-hash cache decides what is re-extracted. Documents travel in batches (one Prefect task per batch: a task costs ~5 ms of orchestration,
-a document ~5 ms of extraction), so orchestration stays a small share of the run. Locally the
-batches run one at a time (threads only add GIL contention to CPU-bound work); for parallelism
-run on Dask (`--workers N` or `--dask-address`). One broken
-document yields an error record (file, stage, cause) and never sinks the run. A document whose
-bytes and extractor fingerprint are unchanged since the last run is not re-extracted.
+content-hash cache decides what is re-extracted. Documents travel in batches (one Prefect task per
+batch: a task costs ~5 ms of orchestration, a document ~5 ms of extraction), so orchestration stays
+a small share of the run. Locally the batches run one at a time (threads only add GIL contention to
+CPU-bound work); for parallelism run on Dask (`--workers N` or `--dask-address`).
+
+Each document runs under a watchdog (flows/watchdog.py) that stops it past its time or memory
+limit; one broken document yields an error record (file, stage, cause) and never sinks the run.
+Which file's JSON is stored for each revision is decided once, after every batch returned
+(`documents.settle`). Everything derived (registry, tables, catalog, reviews) is reconciled with
+what is stored on every run, so a re-run after a crash at any point heals the output.
 """
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,148 +27,51 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from extractors import fingerprint
-from extractors.pipeline import extract
-from flows import store
-from flows.hints import Hints, digest as hints_digest, load_hints
-from flows.ingest import Ingested, iter_sources, read_document
-from flows.review import review_new_revisions
-from schemas.errors import Errors, PolicyflowError
-from schemas.models import SCHEMA_VERSION, ErrorRecord, RevisionDocument
+from flows import store, watchdog
+from flows.documents import (KINDS, Limits, Outcome, build_document, error_record, extract_one,  # noqa: F401
+                             process_document, record_error, settle, source_key)
+from flows.hints import Hints, load_hints
+from flows.ingest import display_name, iter_sources
+from schemas.errors import ConfigError, ExtractionError
+from schemas.models import ErrorRecord
 
-KINDS = ("sections", "measures", "targets", "amounts", "units", "conditions")
-ATTEMPTS = 3  # an unexpected failure is retried twice before it becomes an error record
+OWNER = "POLICYFLOW_OWNER"  # set in every process a run starts: how `reap` finds those of a dead run
 
 
-@dataclass
-class Outcome:
-    """What happened to one source file: small, so a run over many files stays light."""
-
-    path: str
-    filename: str
-    status: str  # ok | duplicate | error
-    policy_id: str | None = None
-    revision_id: str | None = None
-    counts: dict = field(default_factory=dict)
-    warnings: int = 0
-    error: dict | None = None
-    source_sha256: str | None = None
-    cached: bool = False
-
-
-def build_document(ing: Ingested, *, time_limit: float | None = None, hints: dict | None = None) -> dict:
-    """Extract and validate one decoded document; the contract's JSON as a dict."""
-    deadline = time.perf_counter() + time_limit if time_limit else None
-    doc = extract(ing.text, portal=ing.portal, hints=hints, deadline=deadline)
-    doc["source"] = {"filename": ing.filename, "sha256": ing.sha256, "encoding": ing.encoding,
-                     "format": ing.format, "size_bytes": ing.size_bytes}
-    doc["warnings"] = list(ing.warnings) + doc["warnings"]
-    ordered = {"schema_version": SCHEMA_VERSION, "policy_id": doc["policy_id"], "revision_id": doc["revision_id"],
-               "source": doc["source"], **doc}
-    return RevisionDocument.model_validate(ordered).model_dump(mode="json", by_alias=True)
-
-
-def _error(path: Path, exc: BaseException, stage: str, attempts: int = 1) -> dict:
-    if isinstance(exc, PolicyflowError):
-        code, message, stage = exc.code, exc.message, exc.stage or stage
-    else:
-        code = "E010" if stage == "validate" else "E009"
-        cause = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        message = getattr(Errors, code).format(path=path, stage=stage, cause=cause)
-        if attempts > 1:
-            message += f" (after {attempts} attempts)"
-    return ErrorRecord(filename=path.name, path=str(path), stage=stage, code=code, message=message).model_dump()
-
-
-def _cache_path(out: Path, sha256: str, suffix: str, hint: dict | None = None) -> Path:
-    """The cache entry of a file's bytes read as its format (the same bytes as .txt and .docx differ)
-    with its source hints (other hints, other metadata)."""
-    tag = f"-{hints_digest(hint)}" if hint else ""
-    return out / ".cache" / f"{sha256}{suffix.lower()}{tag}.json"
-
-
-def _cached(out: Path, path: Path, hint: dict | None = None) -> Outcome | None:
-    """The stored outcome of a file whose bytes, hints and extractor fingerprint are unchanged, else None."""
+def run_document(path: Path, out: Path, *, root: Path | None, use_cache: bool, limits: Limits,
+                 hint: dict | None, isolate: bool = True) -> Outcome:
+    """`extract_one` under the watchdog: past its time or memory limit the document is an error record."""
+    if not isolate:
+        return extract_one(path, out, root=root, use_cache=use_cache, limits=limits, hint=hint)
     try:
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        entry = json.loads(_cache_path(out, sha, path.suffix, hint).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if entry.get("extractor") != fingerprint():
-        return None
-    if not store.revision_path(out, entry["policy_id"], entry["revision_id"]).exists():
-        return None
-    return Outcome(str(path), path.name, entry["status"], entry["policy_id"], entry["revision_id"], entry["counts"],
-                   entry["warnings"], source_sha256=sha, cached=True)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-document limits: a file over `max_bytes` or an extraction over `time_limit` seconds is recorded
-    as an error (E011, E015) instead of stalling the run."""
-
-    max_bytes: int | None = 20_000_000
-    time_limit: float | None = 120.0
-
-
-def _extract_with_retries(path: Path, root: Path | None, limits: Limits,
-                          hint: dict | None = None) -> tuple[dict | None, dict | None]:
-    """(document, None) or (None, error record); unexpected failures are retried, bad input is not."""
-    for attempt in range(1, ATTEMPTS + 1):
-        stage = "ingest"
-        try:
-            ing = read_document(path, root=root, max_bytes=limits.max_bytes)
-            stage = "extract"
-            return build_document(ing, time_limit=limits.time_limit, hints=hint), None
-        except PolicyflowError as exc:
-            if exc.code == "E015":
-                exc = type(exc)("E015", path=str(path), stage=exc.stage, limit=f" of {limits.time_limit:g} s")
-            return None, _error(path, exc, stage)
-        except Exception as exc:  # noqa: BLE001 - isolation boundary: every failure becomes a record
-            if attempt == ATTEMPTS or isinstance(exc, (ValueError, TypeError, KeyError, IndexError)):
-                return None, _error(path, exc, stage, attempt)
-    raise AssertionError("unreachable")
-
-
-def process_document(path: Path, out: Path, *, root: Path | None = None, use_cache: bool = True,
-                     limits: Limits = Limits(), hint: dict | None = None) -> Outcome:
-    """Ingest, extract and store one file. Never raises for bad input."""
-    if use_cache and (hit := _cached(out, path, hint)):
-        return hit
-    doc, err = _extract_with_retries(path, root, limits, hint)
-    if err:
-        store.atomic_write(store.error_path(out, path.name), store.dump_json(err))
-        return Outcome(str(path), path.name, "error", error=err)
-    store.error_path(out, path.name).unlink(missing_ok=True)
-    target = store.revision_path(out, doc["policy_id"], doc["revision_id"])
-    status = "ok"
-    if target.exists():
-        stored = json.loads(target.read_text(encoding="utf-8"))
-        if stored["source"]["sha256"] != doc["source"]["sha256"]:
-            status = "duplicate"  # the same revision from another file (re-encoded, re-wrapped): first seen wins
-    if status == "ok":
-        store.atomic_write(target, store.dump_json(doc))
-    outcome = Outcome(str(path), path.name, status, doc["policy_id"], doc["revision_id"],
-                      {k: len(doc[k]) for k in KINDS}, len(doc["warnings"]), source_sha256=doc["source"]["sha256"])
-    entry = {"extractor": doc["extractor_version"], "status": status, "policy_id": outcome.policy_id,
-             "revision_id": outcome.revision_id, "counts": outcome.counts, "warnings": outcome.warnings}
-    store.atomic_write(_cache_path(out, outcome.source_sha256, path.suffix, hint), store.dump_json(entry))
-    return outcome
+        return watchdog.shared().call("flows.documents", "extract_one", path, out, root=root, use_cache=use_cache,
+                                      limits=limits, hint=hint, time_limit=limits.time_limit,
+                                      memory_limit=limits.memory_limit)
+    except watchdog.Stopped as stop:
+        name = display_name(str(path))
+        exc = (ExtractionError("E015", path=name, stage=stop.stage, limit=f" of {limits.time_limit:g} s")
+               if stop.reason == "time" else
+               ExtractionError("E017", path=name, stage=stop.stage, limit=limits.memory_limit))
+        return record_error(out, path, error_record(path, exc, stop.stage))
+    except (watchdog.ChildDied, RuntimeError) as exc:
+        return record_error(out, path, error_record(path, exc, "extract"))
 
 
 @task(name="extract-batch", retries=1, task_run_name="extract {items[0][0]} (+{size})", cache_policy=NO_CACHE)
 def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool = True, size: int = 0,
                   max_bytes: int | None = None, time_limit: float | None = None,
-                  hints: dict[str, dict] | None = None) -> str:
+                  hints: dict[str, dict] | None = None, memory_limit: int | None = None,
+                  isolate: bool = True) -> str:
     """A batch of documents; returns the outcomes as one JSON string.
 
     A string is cheap to ship back from a Dask worker, and Prefect does not walk it the way it
     walks nested task results (which cost more than the cached documents themselves).
     """
     outcomes = []
+    limits = Limits(max_bytes, time_limit, memory_limit)
     for path, root in items:
-        o = process_document(Path(path), Path(out), root=Path(root) if root else None, use_cache=use_cache,
-                             limits=Limits(max_bytes, time_limit), hint=(hints or {}).get(path))
+        o = run_document(Path(path), Path(out), root=Path(root) if root else None, use_cache=use_cache,
+                         limits=limits, hint=(hints or {}).get(path), isolate=isolate)
         if o.error:
             get_run_logger().warning("%s: %s", o.filename, o.error["message"])
         outcomes.append(o.__dict__)
@@ -173,41 +79,63 @@ def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool
 
 
 @task(name="register-revisions", cache_policy=NO_CACHE)
-def register_revisions(out: Path, stored: list[dict], written: list[str], first_seen: str) -> list[str]:
+def register_revisions(out: Path, stored: list[dict], first_seen: str) -> list[str]:
     """Record revisions not in the registry yet (also those a killed run stored but never registered)."""
-    if written:
-        store.prune_moved(out, set(written))
     return store.register(out, stored, first_seen)
 
 
 @task(name="write-tables", cache_policy=NO_CACHE)
-def write_outputs(out: Path, errors: list[dict], changed: bool) -> dict[str, int]:
-    if not changed and (counts := store.tables_current(out, errors)):
-        return counts  # nothing changed since the tables were written
-    counts = store.write_tables(out, store.iter_revisions(out), errors)
-    store.write_catalog(out)
-    return counts
+def write_outputs(out: Path, errors: list[dict]) -> dict[str, int]:
+    return store.refresh_tables(out, errors)[0]
 
 
 @task(name="write-diffs", cache_policy=NO_CACHE)
-def write_diffs(out: Path, new: list[tuple[str, str]]) -> list[str]:
-    return [str(p["html"]) for p in review_new_revisions(out, new)]
+def write_diffs(out: Path, limits: Limits, isolate: bool = True) -> tuple[list[str], list[dict]]:
+    """Review every consecutive pair whose review files are missing or stale; (HTML paths, error records)."""
+    from flows.reconcile import review_pair, stale_pairs
+
+    written, errors = [], []
+    for pid, a, b in stale_pairs(out):
+        try:
+            if isolate:
+                written.append(watchdog.shared().call("flows.reconcile", "review_pair", out, pid, a, b,
+                                                      time_limit=limits.time_limit, memory_limit=limits.memory_limit))
+            else:
+                written.append(review_pair(out, pid, a, b))
+            store.crash_point("diffs")
+        except watchdog.Stopped as stop:
+            name = f"{pid}: {a[7:19]}..{b[7:19]}"
+            limit = f" of {limits.time_limit:g} s" if stop.reason == "time" else f" of {limits.memory_limit} MB"
+            exc = ExtractionError("E021", path=name, stage="review", limit=limit)
+            errors.append(ErrorRecord(filename=name, path=str(out / "diffs" / pid), stage="review", code="E021",
+                                      message=exc.message).model_dump())
+    return written, errors
 
 
 def summarize(outcomes: list[Outcome], table_counts: dict[str, int]) -> dict:
     records = Counter()
     for o in outcomes:
-        records.update(o.counts)
+        if o.status == "ok":
+            records.update(o.counts)
     return {
         "documents": len(outcomes),
         "extracted": sum(o.status == "ok" and not o.cached for o in outcomes),
-        "unchanged": sum(o.cached for o in outcomes),
+        "unchanged": sum(o.cached and o.status == "ok" for o in outcomes),
         "duplicates": sum(o.status == "duplicate" for o in outcomes),
         "errors": [o.error for o in outcomes if o.error],
         "warnings": sum(o.warnings for o in outcomes),
         "records": {k: records.get(k, 0) for k in KINDS},
         "stored_revisions": table_counts.get("documents", 0),
     }
+
+
+_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()#+-.!|~<>&\"'"})
+
+
+def md_escape(value) -> str:
+    """Text safe inside a Markdown table cell: punctuation escaped, control characters and breaks as spaces."""
+    text = "".join(" " if (ord(c) < 32 or 0x7f <= ord(c) < 0xa0 or c in "\u2028\u2029") else c for c in str(value))
+    return text.translate(_MD_SPECIAL)
 
 
 def summary_markdown(summary: dict) -> str:
@@ -221,20 +149,35 @@ def summary_markdown(summary: dict) -> str:
     lines += [f"| {k} | {v} |" for k, v in summary["records"].items()]
     if summary["errors"]:
         lines += ["", "## Errors", "", "| file | stage | code | message |", "|---|---|---|---|"]
-        lines += [f"| {e['filename']} | {e['stage']} | {e['code']} | {e['message']} |" for e in summary["errors"]]
+        lines += [f"| {md_escape(e['filename'])} | {md_escape(e['stage'])} | {md_escape(e['code'])} | "
+                  f"{md_escape(e['message'])} |" for e in summary["errors"]]
     return "\n".join(lines) + "\n"
 
 
-def resolve_inputs(paths: list[Path]) -> list[tuple[Path, Path | None]]:
-    """(file, root) pairs: a folder argument is the root its files must stay inside."""
-    seen, out = set(), []
+def check_overlap(paths: list[Path], out: Path) -> None:
+    """The output folder is never an input: equal to an input folder, or holding one, is E019."""
+    o = out.resolve()
     for p in paths:
+        r = p.resolve()
+        if r == o:
+            raise ConfigError("E019", path=display_name(str(p)), out=display_name(str(out)), relation="the same folder as")
+        if r.is_relative_to(o):
+            raise ConfigError("E019", path=display_name(str(p)), out=display_name(str(out)), relation="a folder holding")
+
+
+def resolve_inputs(paths: list[Path], out: Path | None = None) -> list[tuple[Path, Path | None]]:
+    """(file, root) pairs in one order whatever the order of `paths` (sorted by absolute path): a folder
+    argument is the root its files must stay inside; files under the output folder `out` are skipped."""
+    skip = out.resolve() if out is not None else None
+    found: dict[str, tuple[Path, Path | None]] = {}
+    for p in sorted(paths, key=lambda q: os.path.abspath(q)):
         root = p if p.is_dir() else None
         for f in iter_sources([p]):
-            if f not in seen:
-                seen.add(f)
-                out.append((f, root))
-    return out
+            key = os.path.abspath(f)
+            if skip is not None and Path(key).is_relative_to(skip):
+                continue
+            found.setdefault(key, (f, root))
+    return [found[k] for k in sorted(found)]
 
 
 class Progress:
@@ -271,13 +214,33 @@ def local_settings():
     nobody watching, and stopping the heartbeat thread costs up to a second per flow run.
     """
     import contextlib
-    import os
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     if os.environ.get("PREFECT_API_URL"):
         return contextlib.nullcontext()
     return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+
+
+def claim_processes() -> int:
+    """Mark this process as the owner of the processes it starts (Prefect's temporary server, the
+    watchdog's child, Dask workers inherit the mark) and stop those a killed run left running."""
+    import psutil
+
+    me = os.getpid()
+    os.environ[OWNER] = str(me)
+    stopped = 0
+    for proc in psutil.process_iter(["pid", "environ"]):
+        try:
+            owner = (proc.info.get("environ") or {}).get(OWNER)
+            if owner is None or proc.pid == me or int(owner) == me:
+                continue
+            if not psutil.pid_exists(int(owner)):
+                proc.kill()
+                stopped += 1
+        except (psutil.Error, ValueError):
+            continue
+    return stopped
 
 
 def auto_batch_size(n: int) -> int:
@@ -288,26 +251,33 @@ def auto_batch_size(n: int) -> int:
 @flow(name="policyflow-extract", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def extract_flow(paths: list[str], out: str = "output", batch_size: int | None = None, use_cache: bool = True,
                  progress: bool = False, wait: float = 0.0, max_bytes: int | None = Limits.max_bytes,
-                 time_limit: float | None = Limits.time_limit, hints: str | None = None) -> dict:
+                 time_limit: float | None = Limits.time_limit, hints: str | None = None,
+                 memory_limit: int | None = Limits.memory_limit, isolate: bool = True) -> dict:
     """Extract every policy file under `paths` into the output folder `out` (one run per folder at a time).
 
     `hints` names a source-hints file (flows/hints.py): a crawl's title/date columns, used where a
-    text does not print them.
+    text does not print them. `isolate` runs each document under the watchdog (time and memory
+    limits enforced by a child process); off, the limits are only checked between stages.
     """
+    check_overlap([Path(p) for p in paths], Path(out))
     source_hints = load_hints(Path(hints)) if hints else None
     with store.output_lock(Path(out), wait=wait):
+        claim_processes()
         store.clean_temporaries(Path(out))
-        return _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit), source_hints)
+        return _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit, memory_limit),
+                        source_hints, isolate)
 
 
 def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool, progress: bool,
-             limits: Limits, source_hints: Hints | None = None) -> dict:
+             limits: Limits, source_hints: Hints | None = None, isolate: bool = True) -> dict:
     started = time.perf_counter()
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if isolate:
+        watchdog.shared().start()  # the child loads the extractors while the batches are planned
     first_seen = datetime.now(timezone.utc).isoformat(timespec="seconds")
     skip = {Path(source_hints.source).resolve()} if source_hints and source_hints.source else set()
-    items = [(str(f), str(root) if root else None) for f, root in resolve_inputs([Path(p) for p in paths])
+    items = [(str(f), str(root) if root else None) for f, root in resolve_inputs([Path(p) for p in paths], out_dir)
              if Path(f).resolve() not in skip]  # a manifest kept beside the texts is not a document
     batch_size = batch_size or auto_batch_size(len(items))
     batches = [items[i:i + batch_size] for i in range(0, len(items), max(1, batch_size))]
@@ -330,30 +300,41 @@ def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool
             return {p: h for p, h in found.items() if h} or None
 
         futures = [extract_batch.submit(b, str(out_dir), use_cache, len(b) - 1, limits.max_bytes, limits.time_limit,
-                                        batch_hints(b))
+                                        batch_hints(b), limits.memory_limit, isolate)
                    for b in batches]
         for fut in as_completed(futures):
             done = [Outcome(**o) for o in json.loads(fut.result())]
             outcomes.extend(done)
             bar.advance(len(done))
+            store.crash_point("documents")
     outcomes.sort(key=lambda o: order[o.path])
+    roots = dict(items)
+
+    def redo(o: Outcome) -> Outcome:
+        root = roots.get(o.path)
+        return run_document(Path(o.path), out_dir, root=Path(root) if root else None, use_cache=False, limits=limits,
+                            hint=source_hints.for_file(Path(o.path), Path(root) if root else None) if source_hints
+                            else None, isolate=isolate)
+
+    settle(out_dir, outcomes, redo=redo)
     lap("documents")
     registry = store.load_registry(out_dir)
     stored = [{"revision_id": o.revision_id, "policy_id": o.policy_id, "filename": o.filename,
-               "source_sha256": o.source_sha256} for o in outcomes
-              if o.status == "ok" and o.revision_id not in registry]
-    written = [o.revision_id for o in outcomes if o.status == "ok" and not o.cached]
-    new_ids = register_revisions(out_dir, stored, written, first_seen)
+               "source_sha256": o.source_sha256} for o in outcomes if o.status == "ok"]
+    new_ids = register_revisions(out_dir, stored, first_seen)
     lap("register")
     errors = [o.error for o in outcomes if o.error]
-    table_counts = write_outputs(out_dir, errors, bool(written or stored))
+    table_counts = write_outputs(out_dir, errors)
     lap("tables")
-    policy_of = {o.revision_id: o.policy_id for o in outcomes if o.revision_id}
-    reviews = write_diffs(out_dir, [(policy_of[rid], rid) for rid in new_ids])
+    reviews, review_errors = write_diffs(out_dir, limits, isolate)
     lap("diffs")
     summary = summarize(outcomes, table_counts)
+    summary["errors"] += review_errors
     summary.update(new_revisions=len(new_ids), reviews=reviews, seconds=round(time.perf_counter() - started, 2),
                    phases=phases)
     create_markdown_artifact(summary_markdown(summary), key="policyflow-extract-summary",
                              description="documents, records per kind, warnings, errors")
+    get_run_logger().info("%d documents: %d extracted, %d unchanged, %d duplicates, %d failed; %d new revisions, "
+                          "%d reviews written", summary["documents"], summary["extracted"], summary["unchanged"],
+                          summary["duplicates"], len(summary["errors"]), len(new_ids), len(reviews))
     return summary

@@ -24,6 +24,11 @@ from schemas.errors import IngestError, warning
 
 FORMATS = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
 CELL_SEP = "｜"
+# Bounds on what one file may cost, checked before the work they bound (no real policy comes near them).
+MAX_TEXT_CHARS = 10_000_000     # decoded text of one document
+MAX_PDF_PAGES = 2_000           # pages of one PDF
+MAX_INFLATED = 256_000_000      # bytes a .docx's members inflate to, in all
+MAX_RATIO = 200                 # inflated/compressed of one .docx member over 1 MB
 PORTAL_LABELS = ("索引号", "发文机关", "成文日期", "发文字号", "文号", "发布日期", "主题分类", "标题")
 
 
@@ -49,7 +54,7 @@ def read_document(path: Path, *, root: Path | None = None, max_bytes: int | None
     path = Path(path)
 
     def fail(code: str, **context) -> IngestError:
-        return IngestError(code, path=str(path), stage="ingest", **context)
+        return IngestError(code, path=display_name(str(path)), stage="ingest", **context)
 
     try:
         return _read(path, root, max_bytes, fail)
@@ -79,32 +84,83 @@ def iter_sources(paths: list[Path]) -> list[Path]:
     return sorted(found.values())
 
 
-def _read(path: Path, root: Path | None, max_bytes: int | None, fail) -> Ingested:
-    if root is not None:
-        try:
-            target = path.resolve()
-            base = Path(root).resolve()
-        except (OSError, RuntimeError) as exc:
-            raise fail("E001", cause=_describe(exc)) from exc
-        if not target.is_relative_to(base) and Path(os.path.abspath(path)) != target:
-            raise fail("E008", target=str(target))
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise fail("E003", suffix=path.suffix)
+def display_name(name: str) -> str:
+    """A file name as records and consoles show it: bytes that are not UTF-8 (surrogate-escaped by
+    the OS layer) become `\\xNN`, so a GBK name never breaks a UTF-8 record."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """What `inspect` learned without reading content: the file to open and its size."""
+
+    target: Path
+    size: int
+
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def inspect(path: Path, *, root: Path | None = None, max_bytes: int | None = None) -> Inspected:
+    """Look before reading: the type, place and size of a file, from metadata only.
+
+    A FIFO would block a reader forever and a device never ends, so nothing is opened until the
+    file is known to be a regular file inside `root` (symlinks resolved) and within `max_bytes`.
+    """
+    path = Path(path)
+
+    def fail(code: str, **context) -> IngestError:
+        return IngestError(code, path=display_name(str(path)), stage="ingest", **context)
+
     try:
-        st = path.stat()
+        target = path.resolve(strict=True)
+        if root is not None and not target.is_relative_to(Path(root).resolve()):
+            raise fail("E008", target=display_name(str(target)))
+        st = target.stat()
+    except IngestError:
+        raise
     except (OSError, RuntimeError) as exc:
         raise fail("E001", cause=_describe(exc)) from exc
     if not stat.S_ISREG(st.st_mode):
-        raise fail("E001", cause="not a regular file")
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+        raise fail("E001", cause=f"it is {kind}, not a regular file")
     if max_bytes is not None and st.st_size > max_bytes:
         raise fail("E011", size=st.st_size, limit=max_bytes)
+    return Inspected(target, st.st_size)
+
+
+def _open_regular(target: Path):
+    """Open without blocking (a file swapped for a FIFO after `inspect`) and check the type again."""
+    fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(0, "not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def sha256_file(path: Path, *, root: Path | None = None, max_bytes: int | None = None) -> str:
+    """sha256 of a file's bytes, streamed (memory stays flat whatever the size); IngestError as `inspect`."""
+    found = inspect(path, root=root, max_bytes=max_bytes)
+    digest = hashlib.sha256()
+    with _open_regular(found.target) as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read(path: Path, root: Path | None, max_bytes: int | None, fail) -> Ingested:
+    fmt = FORMATS.get(path.suffix.lower())
+    found = inspect(path, root=root, max_bytes=max_bytes)
+    if fmt is None:
+        raise fail("E003", suffix=path.suffix)
     try:
-        data = path.read_bytes()
+        with _open_regular(found.target) as fh:
+            data = fh.read(max_bytes + 1 if max_bytes is not None else -1)
     except OSError as exc:
         raise fail("E001", cause=_describe(exc)) from exc
     if max_bytes is not None and len(data) > max_bytes:
-        raise fail("E011", size=len(data), limit=max_bytes)
+        raise fail("E011", size=f"over {max_bytes}", limit=max_bytes)
     if not data:
         raise fail("E007")
 
@@ -112,7 +168,7 @@ def _read(path: Path, root: Path | None, max_bytes: int | None, fail) -> Ingeste
     if fmt == "docx":
         text = _docx_text(data, fail)
     elif fmt == "pdf":
-        text = _pdf_text(data, fail)
+        text, warns = _pdf_text(data, fail)
     else:
         try:
             text, encoding, warns = (_decode_text if fmt == "text" else _decode_html)(data)
@@ -122,7 +178,9 @@ def _read(path: Path, root: Path | None, max_bytes: int | None, fail) -> Ingeste
             text, portal = _html_text(text, warns, fail)
     if not text.strip():
         raise fail("E007")
-    return Ingested(path=path, filename=path.name, text=text, encoding=encoding, format=fmt,
+    if len(text) > MAX_TEXT_CHARS:
+        raise fail("E018", what=f"{len(text):,} characters of text", limit=f"{MAX_TEXT_CHARS:,} characters")
+    return Ingested(path=path, filename=display_name(path.name), text=text, encoding=encoding, format=fmt,
                     sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
                     portal=portal, warnings=warns)
 
@@ -154,7 +212,7 @@ def _decode_text(data: bytes) -> tuple[str, str, list[dict]]:
     """
     for bom, codec, name in _BOMS:
         if data.startswith(bom):
-            text, warns = _decode_lenient(data[len(bom):], codec, name, mostly=codec == "utf-8")
+            text, warns = _decode_lenient(data[len(bom):], codec, name, mostly=True)
             if text is not None and _plausible(text):
                 return text, name, warns
             if codec == "utf-8":  # a UTF-8 BOM written in front of GB18030 bytes: trust the bytes
@@ -170,8 +228,9 @@ def _decode_text(data: bytes) -> tuple[str, str, list[dict]]:
         return text, "utf-8", warns
     codec = _sniff_utf16(data)
     if codec:
-        return data.decode(codec), "utf-16", []
-    text, warns = _decode_lenient(data, "gb18030", "gb18030")
+        text, warns = _decode_lenient(data, codec, "utf-16", mostly=True)
+        return text, "utf-16", warns
+    text, warns = _decode_lenient(data, "gb18030", "gb18030", mostly=True)
     if text is not None and _plausible(text):
         return text, "gb18030", warns
     return _detect(data)
@@ -234,11 +293,8 @@ def _sniff_utf16(data: bytes) -> str | None:
         return None
     even, odd = data[0::2].count(0), data[1::2].count(0)
     for codec, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        if not _plausible(text):
+        text = data.decode(codec, errors="replace")
+        if text.count("\ufffd") * 20 > len(text) or not _plausible(text):
             continue
         textish = len(_TEXTISH.findall(text)) / len(text)
         if high and high >= 2 * low and textish >= 0.9:
@@ -320,20 +376,12 @@ _META_PUNCT = re.compile(r"[\s:：|｜【】\[\]()（）,，;；/、-]+")
 
 def _html_text(source: str, warns: list[dict], fail) -> tuple[str, dict[str, str]]:
     """Visible article text of a decoded page, and its portal metadata fields."""
-    import lxml.etree
-    import lxml.html
-
     has_body = bool(_BODY_TAG.search(source))
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
-    try:
-        doc = lxml.html.document_fromstring(_XML_DECL.sub("", source, count=1).encode("utf-8", "replace"),
-                                            parser=parser)
-    except lxml.etree.ParserError as exc:
-        if "empty" in str(exc).lower():
-            raise fail("E007") from exc
-        raise fail("E014", cause=_describe(exc)) from exc
-    except (ValueError, lxml.etree.LxmlError) as exc:
-        raise fail("E014", cause=_describe(exc)) from exc
+    doc, depth_error = _parse_html(_XML_DECL.sub("", source, count=1), fail)
+    if depth_error:  # nesting past libxml2's bound drops the rest of the page: read it flat instead
+        warns.append(warning("W012", cause=" ".join(depth_error.split()).rstrip(".")))
+        flat = _NESTING_TAG.sub(lambda m: "" if m.group(2).lower() in _INLINE else "<br>", source)
+        doc, _ = _parse_html(_XML_DECL.sub("", flat, count=1), fail)
     if not has_body:
         warns.append(warning("W007"))
     for el in list(doc.iter(*_HARD_DROP)):
@@ -380,6 +428,32 @@ def _html_text(source: str, warns: list[dict], fail) -> tuple[str, dict[str, str
     return text, portal
 
 
+_NESTING_TAG = re.compile(r"<(/?)(div|span|font|section|article|center|table|tbody|thead|tfoot|tr|td|th|ul|ol|li|"
+                          r"dl|dd|dt|blockquote|main|aside|header|footer|nav|form|b|i|u|strong|em|a|p)\b[^>]*>", re.I)
+_INLINE = {"span", "font", "b", "i", "u", "strong", "em", "a"}
+
+
+def _parse_html(source: str, fail):
+    """(tree, message of a depth error or None); huge_tree lifts libxml2's 256-level bound to its hard one."""
+    import lxml.etree
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True,
+                                  huge_tree=True)
+    try:
+        doc = lxml.html.document_fromstring(source.encode("utf-8", "replace"), parser=parser)
+    except lxml.etree.ParserError as exc:
+        depth = next((e.message for e in parser.error_log if "depth" in e.message.lower()), None)
+        if depth:
+            return None, depth
+        if "empty" in str(exc).lower():
+            raise fail("E007") from exc
+        raise fail("E014", cause=_describe(exc)) from exc
+    except (ValueError, lxml.etree.LxmlError) as exc:
+        raise fail("E014", cause=_describe(exc)) from exc
+    return doc, next((e.message for e in parser.error_log if "depth" in e.message.lower()), None)
+
+
 class _Writer:
     """Accumulates inline text; block boundaries merge into one newline, <br> always adds one."""
 
@@ -407,25 +481,33 @@ class _Writer:
         return "".join(self.parts)
 
 
-def _render(el, w: _Writer, pre: bool = False) -> None:
-    tag = el.tag if isinstance(el.tag, str) else None
-    if tag is None:
-        return
-    if tag == "br":
-        w.hard()
-        return
-    if tag == "tr" and _render_row(el, w, pre):
-        return
-    pre = pre or tag == "pre"
-    block = tag in _BLOCK
-    if block:
-        w.soft()
-    w.text(el.text, pre)
-    for child in el:
-        _render(child, w, pre)
-        w.text(child.tail, pre)
-    if block:
-        w.soft()
+def _render(root, w: _Writer, pre: bool = False) -> None:
+    """Write an element's visible text; a loop over an explicit stack, so nesting depth costs no recursion."""
+    stack = [("enter", root, pre)]
+    while stack:
+        op, item, pre = stack.pop()
+        if op == "tail":
+            w.text(item, pre)
+            continue
+        if op == "close":
+            w.soft()
+            continue
+        tag = item.tag if isinstance(item.tag, str) else None
+        if tag is None:
+            continue
+        if tag == "br":
+            w.hard()
+            continue
+        if tag == "tr" and _render_row(item, w, pre):
+            continue
+        pre = pre or tag == "pre"
+        if tag in _BLOCK:
+            w.soft()
+            stack.append(("close", None, pre))
+        w.text(item.text, pre)
+        for child in reversed(item):
+            stack.append(("tail", child.tail, pre))
+            stack.append(("enter", child, pre))
 
 
 def _render_row(tr, w: _Writer, pre: bool) -> bool:
@@ -645,6 +727,7 @@ def _within(el, ancestor) -> bool:
 
 def _docx_text(data: bytes, fail) -> str:
     """Paragraphs and tables in body order; table rows as cells joined by '｜'."""
+    _check_archive(data, fail)
     try:
         import docx
         from docx.table import Table
@@ -661,6 +744,28 @@ def _docx_text(data: bytes, fail) -> str:
     return "\n".join(lines)
 
 
+def _check_archive(data: bytes, fail) -> None:
+    """Refuse a zip bomb from its directory, before anything is inflated.
+
+    zipfile never inflates a member past the size its directory declares, so the declared sizes
+    bound the memory python-docx can use.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+    except Exception as exc:  # noqa: BLE001 - not a zip at all
+        raise fail("E004", cause=_describe(exc)) from exc
+    total = sum(m.file_size for m in members)
+    if total > MAX_INFLATED:
+        raise fail("E018", what=f"members that inflate to {total:,} bytes", limit=f"{MAX_INFLATED:,} bytes")
+    for m in members:
+        if m.file_size > 1_000_000 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise fail("E018", what=f"member {m.filename!r} that inflates {m.file_size // max(m.compress_size, 1):,}"
+                                    f" times", limit=f"{MAX_RATIO} times")
+
+
 def _docx_rows(table) -> Iterator[str]:
     for row in table.rows:
         cells, previous = [], None
@@ -673,8 +778,11 @@ def _docx_rows(table) -> Iterator[str]:
             yield CELL_SEP.join(cells)
 
 
-def _pdf_text(data: bytes, fail) -> str:
-    """Pages' text layer joined by newlines; E006 when no page has any."""
+def _pdf_text(data: bytes, fail) -> tuple[str, list[dict]]:
+    """Pages' text layer joined by newlines; E006 when no page has any, E018 past the page or text bound.
+
+    Text a font maps to lone surrogates (broken ToUnicode tables) is replaced with a W005 warning.
+    """
     try:
         import pypdf
 
@@ -682,14 +790,30 @@ def _pdf_text(data: bytes, fail) -> str:
             reader = pypdf.PdfReader(io.BytesIO(data))
             if reader.is_encrypted and not reader.decrypt(""):
                 raise fail("E005", cause="encrypted with a password")
-            pages = [page.extract_text() or "" for page in reader.pages]
+            count = len(reader.pages)
+            if count > MAX_PDF_PAGES:
+                raise fail("E018", what=f"{count:,} pages", limit=f"{MAX_PDF_PAGES:,} pages")
+            pages, size = [], 0
+            for page in reader.pages:
+                pages.append(page.extract_text() or "")
+                size += len(pages[-1])
+                if size > MAX_TEXT_CHARS:
+                    raise fail("E018", what=f"over {MAX_TEXT_CHARS:,} characters of text",
+                               limit=f"{MAX_TEXT_CHARS:,} characters")
     except IngestError:
         raise
     except Exception as exc:  # noqa: BLE001 - any pypdf failure means an unreadable PDF
         raise fail("E005", cause=_describe(exc)) from exc
     if not any(p.strip() for p in pages):
         raise fail("E006", detail=f" ({len(pages)} page{'s' if len(pages) != 1 else ''}, no text layer)")
-    return "\n".join(pages)
+    text, warns = "\n".join(pages), []
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
+        warns.append(warning("W005", encoding="the PDF's font encoding"))
+    return text, warns
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @contextlib.contextmanager

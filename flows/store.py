@@ -32,6 +32,22 @@ RECORD_TABLES = {
 }
 TABLES = ["documents", "revisions", *RECORD_TABLES, "warnings", "errors"]
 REGISTRY = "registry.json"
+TABLES_STAMP = "tables/.revision-set.sha256"
+CRASH_ENV = "POLICYFLOW_CRASH_AT"
+_crash_counts: dict[str, int] = {}
+
+
+def crash_point(phase: str) -> None:
+    """Fault injection for the kill tests: with POLICYFLOW_CRASH_AT=PHASE:N the process SIGKILLs itself
+    at the N-th point of PHASE (documents, registry, tables, catalog, diffs), as a power cut would."""
+    want = os.environ.get(CRASH_ENV)
+    if not want or not want.startswith(phase + ":"):
+        return
+    _crash_counts[phase] = _crash_counts.get(phase, 0) + 1
+    if _crash_counts[phase] == int(want.split(":", 1)[1]):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = False) -> bool:
@@ -71,29 +87,31 @@ def revision_path(out: Path, policy_id: str, revision_id: str) -> Path:
 
 
 def clean_temporaries(out: Path) -> int:
-    """Remove temporary files a killed run left behind (they never replaced a real file)."""
+    """Remove what a killed run left behind: temporary files (they never replaced a real file) and
+    staged documents (their run never settled them; this run extracts them again)."""
     removed = 0
-    for pattern in (".*.tmp", "*/.*.tmp", "*/*/.*.tmp", ".catalog.*.duckdb", ".catalog.*.duckdb.wal"):
+    for pattern in (".*.tmp", "*/.*.tmp", "*/*/.*.tmp", ".catalog.*.duckdb", ".catalog.*.duckdb.wal",
+                    ".staging/*.json"):
         for p in out.glob(pattern):
             p.unlink(missing_ok=True)
             removed += 1
     return removed
 
 
-def prune_moved(out: Path, written: set[str]) -> int:
-    """Drop older copies of revisions written in this run under another policy (a rule change moved them)."""
-    by_id: dict[str, list[Path]] = {}
-    for path in (out / "revisions").glob("*/*.json"):
-        by_id.setdefault(path.stem, []).append(path)
-    removed = 0
-    for rid, paths in by_id.items():
-        if len(paths) > 1 and rid in written:
-            newest = max(paths, key=lambda p: p.stat().st_mtime_ns)
-            for p in paths:
-                if p != newest:
-                    p.unlink()
-                    removed += 1
-    return removed
+def stored_source(path: Path) -> dict:
+    """The `source` object of a stored revision, read from the head of the file (it is written near the top)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8192).decode("utf-8", "ignore")
+        at = head.find('"source":')
+        if at >= 0:
+            try:
+                return json.JSONDecoder().raw_decode(head, at + len('"source":'))[0]
+            except ValueError:
+                pass
+        return json.loads(path.read_text(encoding="utf-8")).get("source") or {}
+    except (OSError, ValueError):
+        return {}
 
 
 def iter_revisions(out: Path) -> Iterator[dict]:
@@ -105,9 +123,11 @@ def iter_revisions(out: Path) -> Iterator[dict]:
         yield json.loads(path.read_text(encoding="utf-8"))
 
 
-def error_path(out: Path, filename: str) -> Path:
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)[:120]
-    digest = hashlib.sha256(filename.encode("utf-8")).hexdigest()[:8]
+def error_path(out: Path, key: str) -> Path:
+    """The error record of a source file, named after its key (the file's path): readable and unique."""
+    name = os.path.basename(key.rstrip("/")) or key
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:120]
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:12]
     return out / "errors" / f"{safe}.{digest}.json"
 
 
@@ -210,21 +230,31 @@ def load_registry(out: Path) -> dict[str, dict]:
     return json.loads(path.read_text(encoding="utf-8"))["revisions"]
 
 
-def register(out: Path, new: list[dict], first_seen: str) -> list[str]:
-    """Record revisions not seen before (in the given order); returns their ids. Existing entries never change."""
+def register(out: Path, stored: list[dict], first_seen: str) -> list[str]:
+    """Record revisions not seen before (in the given order); returns their ids.
+
+    An entry keeps its first-seen stamp and sequence number for ever; its policy and source follow
+    the stored copy (which `settle` may have replaced by a higher-ranked file).
+    """
     registry = load_registry(out)
-    added = []
+    added, changed = [], False
     seq = max((e["seq"] for e in registry.values()), default=0)
-    for doc in new:
+    for doc in stored:
         rid = doc["revision_id"]
+        fields = {"policy_id": doc["policy_id"], "filename": doc["filename"], "source_sha256": doc["source_sha256"]}
         if rid in registry:
+            if any(registry[rid].get(k) != v for k, v in fields.items()):
+                registry[rid].update(fields)
+                changed = True
             continue
         seq += 1
         registry[rid] = {"policy_id": doc["policy_id"], "first_seen": first_seen, "seq": seq,
                          "filename": doc["filename"], "source_sha256": doc["source_sha256"]}
         added.append(rid)
-    if added:
+    if added or changed:
+        crash_point("registry")
         atomic_write(out / REGISTRY, dump_json({"revisions": dict(sorted(registry.items()))}, indent=1), durable=True)
+        crash_point("registry")
     return added
 
 
@@ -307,15 +337,68 @@ def write_tables(out: Path, docs: Iterable[dict], errors: Iterable[dict]) -> dic
                 writers[k].add(rs)
         writers["revisions"].add(revision_rows(documents, load_registry(out)))
         writers["errors"].add(list(errors))
-        return {name: w.close() for name, w in writers.items()}
+        counts = {}
+        for name, w in writers.items():
+            crash_point("tables")
+            counts[name] = w.close()
+        return counts
     except BaseException:
         for w in writers.values():
             w.abort()
         raise
 
 
+def revision_set_digest(out: Path, errors: list[dict]) -> str:
+    """A digest of everything the tables are made from: stored revisions (name, size, mtime), registry, errors."""
+    digest = hashlib.sha256()
+    for p in sorted((out / "revisions").glob("*/*.json")):
+        st = p.stat()
+        digest.update(f"{p.parent.name}/{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    registry = out / REGISTRY
+    digest.update(registry.read_bytes() if registry.exists() else b"")
+    digest.update(json.dumps(errors, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def refresh_tables(out: Path, errors: list[dict]) -> tuple[dict[str, int], bool]:
+    """Tables and catalog made to describe exactly what is stored: rebuilt when their stamp is stale
+    (a killed run, a changed revision or error) or the catalog cannot be trusted; (row counts, rebuilt)."""
+    want = revision_set_digest(out, errors)
+    stamp = out / TABLES_STAMP
+    tables = out / "tables"
+    fresh = (stamp.exists() and stamp.read_text() == want
+             and all((tables / f"{n}.parquet").exists() for n in TABLES))
+    if fresh:
+        write_catalog(out)
+        return {n: pq.ParquetFile(tables / f"{n}.parquet").metadata.num_rows for n in TABLES}, False
+    stamp.unlink(missing_ok=True)
+    counts = write_tables(out, iter_revisions(out), errors)
+    write_catalog(out)
+    atomic_write(stamp, want.encode(), durable=True)
+    return counts, True
+
+
+def _catalog_ok(target: Path) -> bool:
+    """The catalog opens and has every table; a WAL beside it belongs to a client that died (never to us)."""
+    import duckdb
+
+    if not target.exists() or target.with_name(target.name + ".wal").exists():
+        return False
+    try:
+        con = duckdb.connect(str(target), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return set(TABLES) <= names
+
+
 def write_catalog(out: Path) -> Path:
-    """DIR/catalog.duckdb with one table per Parquet file; rebuilt only when the tables changed."""
+    """DIR/catalog.duckdb with one table per Parquet file; rebuilt when the tables changed or it is unsound."""
     import duckdb
 
     tables_dir = out / "tables"
@@ -324,8 +407,9 @@ def write_catalog(out: Path) -> Path:
         digest.update((tables_dir / f"{name}.parquet").read_bytes())
     stamp = out / ".catalog.sha256"
     target = out / "catalog.duckdb"
-    if target.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+    if stamp.exists() and stamp.read_text() == digest.hexdigest() and _catalog_ok(target):
         return target
+    stamp.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".catalog.", suffix=".duckdb", dir=out)
     os.close(fd)
     os.unlink(tmp)
@@ -340,26 +424,15 @@ def write_catalog(out: Path) -> Path:
             con.execute("CHECKPOINT")
         finally:
             con.close()
+        crash_point("catalog")
         os.replace(tmp, target)
+        Path(str(target) + ".wal").unlink(missing_ok=True)
     finally:
         Path(tmp).unlink(missing_ok=True)
         Path(tmp + ".wal").unlink(missing_ok=True)
+    crash_point("catalog")
     atomic_write(stamp, digest.hexdigest().encode(), durable=True)
     return target
-
-
-def tables_current(out: Path, errors: list[dict]) -> dict[str, int] | None:
-    """Row counts when the tables already describe exactly the stored revisions and these errors, else None."""
-    tables = out / "tables"
-    if not all((tables / f"{n}.parquet").exists() for n in TABLES) or not (out / "catalog.duckdb").exists():
-        return None
-    docs = pq.read_table(tables / "documents.parquet", columns=["policy_id", "revision_id"]).to_pylist()
-    stored = {(p.parent.name, p.stem) for p in (out / "revisions").glob("*/*.json")}
-    if {(d["policy_id"], d["revision_id"]) for d in docs} != stored or len(docs) != len(stored):
-        return None
-    if pq.read_table(tables / "errors.parquet").to_pylist() != list(errors):
-        return None
-    return {n: pq.ParquetFile(tables / f"{n}.parquet").metadata.num_rows for n in TABLES}
 
 
 @contextlib.contextmanager

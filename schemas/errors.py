@@ -25,12 +25,19 @@ class Errors:
     E013 = ("Another policyflow run is writing to {path}. Wait for it to finish, or pass --wait SECONDS "
             "to queue behind it.")
     E014 = "Cannot parse {path} as HTML: {cause}."
-    E016 = ("Cannot use hints file {path}: {cause}. A hints file is a CSV or JSON Lines file with a file column "
-            "(file, filename, path or name) and title/date/url columns.")
-
-
     E015 = ("Extraction of {path} passed its time limit{limit} at stage {stage!r}; raise --time-limit "
             "or split the file.")
+    E016 = ("Cannot use hints file {path}: {cause}. A hints file is a CSV or JSON Lines file with a file column "
+            "(file, filename, path or name) and title/date/url columns.")
+    E017 = ("{path} used over {limit} MB of memory at stage {stage!r} and was stopped; raise --memory-limit "
+            "if the file is genuine.")
+    E018 = ("{path} has {what}, over the bound of {limit}; policyflow refuses it before the work "
+            "(a damaged or hostile file, or a document that needs splitting).")
+    E019 = ("The output folder {out} is {relation} the input {path}: its reports would be read back as policies. "
+            "Choose an output folder outside the inputs.")
+    E020 = ("Cannot write to the output folder {path}: {cause}. The previous output is intact; {hint}")
+    E021 = ("Review of {path} ({stage}) passed its time limit{limit}; the diff files of this pair were not "
+            "written. Raise --time-limit to review it.")
 
 
 class Warnings:
@@ -44,6 +51,8 @@ class Warnings:
     W008 = "Amount {figure!r} has no grant, budget or threshold cue; recorded as a subsidy."
     W010 = "The file's {declared} is wrong: the bytes are {encoding}; decoded as {encoding}."
     W009 = "{found} figures in one document; only the first {limit} were read (the rest of the text is skipped)."
+    W012 = ("The HTML page nests deeper than the parser's bound ({cause}); it was read flat, so its layout "
+            "(content area, tables) may be lost.")
     W011 = ("{fields} taken from the source's metadata (--hints), not printed in the text; "
             "check the hints file if they look wrong.")
 
@@ -85,6 +94,10 @@ class GoldError(PolicyflowError):
 
 class LockedError(PolicyflowError):
     """Another run owns the output folder."""
+
+
+class ConfigError(PolicyflowError):
+    """The run cannot start as asked (its output folder overlaps its inputs)."""
 
 
 class HintsError(PolicyflowError):

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-import flows.extract_flow as ef
+import flows.documents as ef
+import flows.extract_flow as flow_module
 from flows.extract_flow import extract_flow, process_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,8 +39,8 @@ def test_incremental_changed_bytes_or_rules_reextract(corpus, monkeypatch):
     path.write_text(path.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")  # whitespace: same revision
     rewrapped = extract_flow([str(src)], str(out))
     assert (rewrapped["duplicates"], rewrapped["new_revisions"]) == (1, 0)
-    monkeypatch.setattr(ef, "fingerprint", lambda: "0.0.0+rules-changed")
-    rules = extract_flow([str(src)], str(out))
+    monkeypatch.setattr(ef, "fingerprint", lambda: "0.0.0+rules-changed")  # in this process: no watchdog child
+    rules = extract_flow([str(src)], str(out), isolate=False)
     assert rules["unchanged"] == 0 and rules["extracted"] + rules["duplicates"] == 2
 
 
@@ -79,7 +80,7 @@ def test_retries_are_bounded_and_recorded(corpus, monkeypatch):
 
 
 def test_progress_bar_counts_documents():
-    with ef.Progress(True, 3) as bar:
+    with flow_module.Progress(True, 3) as bar:
         bar.advance(2)
         bar.advance(1)
         assert bar.bar.tasks[0].completed == 3
