@@ -57,25 +57,27 @@ def run_document(path: Path, out: Path, *, root: Path | None, use_cache: bool, l
         return record_error(out, path, error_record(path, exc, "extract"))
 
 
-@task(name="extract-batch", retries=1, task_run_name="extract {items[0][0]} (+{size})", cache_policy=NO_CACHE)
-def extract_batch(items: list[tuple[str, str | None]], out: str, use_cache: bool = True, size: int = 0,
+@task(name="extract-batch", retries=1, task_run_name="extract {label}", cache_policy=NO_CACHE)
+def extract_batch(items: str, out: str, use_cache: bool = True, label: str = "",
                   max_bytes: int | None = None, time_limit: float | None = None,
                   hints: dict[str, dict] | None = None, memory_limit: int | None = None,
                   isolate: bool = True) -> str:
-    """A batch of documents; returns the outcomes as one JSON string.
+    """A batch of documents (`items`: JSON of [path, root] pairs); returns the outcomes as one JSON string.
 
-    A string is cheap to ship back from a Dask worker, and Prefect does not walk it the way it
-    walks nested task results (which cost more than the cached documents themselves).
+    Strings are cheap to ship to and from a Dask worker, Prefect does not walk them the way it walks
+    nested task results, and ASCII-escaped JSON carries file names that are not UTF-8 (Prefect's
+    events cannot).
     """
     outcomes = []
     limits = Limits(max_bytes, time_limit, memory_limit)
-    for path, root in items:
+    hints = {json.loads(k): v for k, v in (hints or {}).items()}
+    for path, root in json.loads(items):
         o = run_document(Path(path), Path(out), root=Path(root) if root else None, use_cache=use_cache,
                          limits=limits, hint=(hints or {}).get(path), isolate=isolate)
         if o.error:
             get_run_logger().warning("%s: %s", o.filename, o.error["message"])
         outcomes.append(o.__dict__)
-    return json.dumps(outcomes, ensure_ascii=False)
+    return json.dumps(outcomes)
 
 
 @task(name="register-revisions", cache_policy=NO_CACHE)
@@ -129,11 +131,13 @@ def summarize(outcomes: list[Outcome], table_counts: dict[str, int]) -> dict:
     }
 
 
-_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()#+-.!|~<>&\"'"})
+_MD_SPECIAL = str.maketrans({**{c: f"\\{c}" for c in "\\`*_{}[]()#+-.!|~\"'"},
+                             "&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
 def md_escape(value) -> str:
-    """Text safe inside a Markdown table cell: punctuation escaped, control characters and breaks as spaces."""
+    """Text safe inside a Markdown table cell: markup as entities (never a tag), punctuation escaped
+    (never a link or emphasis), control characters and line breaks as spaces (never a new row)."""
     text = "".join(" " if (ord(c) < 32 or 0x7f <= ord(c) < 0xa0 or c in "\u2028\u2029") else c for c in str(value))
     return text.translate(_MD_SPECIAL)
 
@@ -297,10 +301,11 @@ def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool
             if not source_hints:
                 return None
             found = {p: source_hints.for_file(Path(p), Path(r) if r else None) for p, r in batch}
-            return {p: h for p, h in found.items() if h} or None
+            return {json.dumps(p): h for p, h in found.items() if h} or None
 
-        futures = [extract_batch.submit(b, str(out_dir), use_cache, len(b) - 1, limits.max_bytes, limits.time_limit,
-                                        batch_hints(b), limits.memory_limit, isolate)
+        futures = [extract_batch.submit(json.dumps(b), str(out_dir), use_cache,
+                                        f"{display_name(b[0][0])} (+{len(b) - 1})", limits.max_bytes,
+                                        limits.time_limit, batch_hints(b), limits.memory_limit, isolate)
                    for b in batches]
         for fut in as_completed(futures):
             done = [Outcome(**o) for o in json.loads(fut.result())]
