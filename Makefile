@@ -9,7 +9,7 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run test test-slow test-all schema clean browser bench fuzz coverage
+.PHONY: install run test test-slow test-all schema clean browser bench bench-hostile fuzz coverage
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test-all: test test-slow
 N ?= 1000
 bench: install
 	N=$(N) $(BIN)/python -m flows.bench
+
+# What hostile files cost (99k-page PDF, 3 GB-inflating docx, 2 GB text, 2,000-measure diff); prints one JSON object.
+bench-hostile: install
+	$(BIN)/python -m flows.bench_hostile
 
 # Fuzz the extractors with generated hostile texts (CASES, default 10000); prints one JSON object.
 CASES ?= 10000

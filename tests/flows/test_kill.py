@@ -27,7 +27,7 @@ def _extract(src: Path, out: Path, env: dict, kill_after: float | None = None, f
     try:
         return proc.wait(timeout=kill_after) == 0
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the run and Prefect's server child, as a crash would
+        os.kill(proc.pid, signal.SIGKILL)  # the run alone, as a crash would: its children are left to the next run
         proc.wait()
         return False
 
@@ -52,7 +52,7 @@ def _corrupt(out: Path) -> list[str]:
 
 
 def _digest(out: Path) -> dict[str, str]:
-    return digest_tree(out, lambda rel: rel in STAMPED or rel == ".lock")
+    return digest_tree(out, BOOKKEEPING)
 
 
 @pytest.mark.slow
@@ -76,7 +76,88 @@ def test_kill_random_moments_leave_no_partial_files(tmp_path):
     a, b = _digest(clean), _digest(killed)
     identical = a == b
     differing = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-    print(f"runs 20, killed {kills}, corrupt files {len(corrupt)}, re-run identical {'yes' if identical else 'no'}")
+    time.sleep(1.0)
+    survivors = _owned_processes(env["PREFECT_HOME"])
+    print(f"runs 20, killed {kills}, corrupt files {len(corrupt)}, re-run identical {'yes' if identical else 'no'}, "
+          f"surviving processes {len(survivors)}")
     assert kills == 20
     assert corrupt == []
     assert identical, differing[:20]
+    assert survivors == []
+
+
+PHASES = ("documents", "registry", "tables", "catalog", "diffs")
+BOOKKEEPING = lambda rel: rel in STAMPED or rel == ".lock" or rel == "tables/.revision-set.sha256" \
+    or rel.endswith(".stamp")  # noqa: E731 - stamps name file times, which differ from run to run
+
+
+def _owned_processes(home: str) -> list[int]:
+    """Processes started by runs that used this PREFECT_HOME (Prefect's server, the watchdog's child)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["pid", "environ"]):
+        env = proc.info.get("environ") or {}
+        if env.get("PREFECT_HOME") == home and "POLICYFLOW_OWNER" in env:
+            found.append(proc.pid)
+    return found
+
+
+def _revision_pairs(src: Path, n: int) -> None:
+    for i in range(n):
+        base = (f"关于支持第{i}类企业创新发展的若干措施\n示府〔2025〕{i}号\n一、加大研发投入\n"
+                f"1.对研发投入超过500万元的企业，给予{i + 10}万元补助。\n2.支持企业建设研发机构，最高给予200万元奖励。\n")
+        (src / f"pair{i}_a.txt").write_text(base.replace("若干措施", "若干措施（征求意见稿）"), encoding="utf-8")
+        (src / f"pair{i}_b.txt").write_text(base.replace("200万元", "300万元"), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_kill_in_every_phase_heals_to_a_clean_run(tmp_path):
+    """SIGKILL the run (the process alone, as a crash would: its children stay) at the N-th point of each
+    phase; a plain re-run must give what an uninterrupted run gives, and no process may survive."""
+    from test_deploy import _port, _start, _stop, _wait
+    import urllib.request
+
+    src = tmp_path / "src"
+    build_corpus(src, 40)
+    _revision_pairs(src, 6)
+    home = str(tmp_path / "prefect")
+    port = _port()
+    env = dict(os.environ, PREFECT_HOME=home, DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_LOGGING_LEVEL="ERROR", PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
+               PREFECT_SERVER_UI_ENABLED="false")
+    server = _start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                    {k: v for k, v in env.items() if k != "PREFECT_API_URL"}, tmp_path / "server.log")
+    try:
+        _wait(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2).status == 200, 120,
+              "prefect server", [tmp_path / "server.log"])
+        clean = tmp_path / "clean"
+        assert _extract(src, clean, env)
+        want = digest_tree(clean, BOOKKEEPING)
+        figures = {}
+        for phase in PHASES:
+            kills = corrupt = healed = 0
+            for n in range(1, 6):
+                out = tmp_path / f"{phase}{n}"
+                cmd = [str(BIN / "policyflow"), "extract", str(src), "--out", str(out), "--batch-size", "8"]
+                crash_env = dict(env, POLICYFLOW_CRASH_AT=f"{phase}:{1 + (n - 1) % _points(phase)}")
+                rc = subprocess.run(cmd, env=crash_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+                kills += rc == -signal.SIGKILL
+                corrupt += len(_corrupt(out))
+                assert _extract(src, out, env)
+                healed += digest_tree(out, BOOKKEEPING) == want
+            figures[phase] = (kills, corrupt, healed)
+        time.sleep(1.0)
+        survivors = _owned_processes(home)
+        for phase, (kills, corrupt, healed) in figures.items():
+            print(f"{phase}: kills {kills}, corrupt files {corrupt}, re-run equal to a clean run {healed}/5")
+        print(f"surviving processes {len(survivors)}")
+        assert all(k == 5 and c == 0 and h == 5 for k, c, h in figures.values()), figures
+        assert survivors == []
+    finally:
+        _stop(server)
+
+
+def _points(phase: str) -> int:
+    """How many crash points a phase has in this test's run (documents: 10 batches, tables: 10 tables...)."""
+    return {"documents": 5, "registry": 2, "tables": 5, "catalog": 2, "diffs": 5}[phase]
