@@ -23,20 +23,24 @@ import zipfile
 from pathlib import Path
 
 
-def _pdf_pages(path: Path, pages: int) -> None:
-    """A valid PDF whose one page object is listed `pages` times in the page tree."""
-    objs = [b"<</Type/Catalog/Pages 2 0 R>>",
-            b"<</Type/Pages/Count %d/Kids[" % pages + b"3 0 R " * pages + b"]>>",
-            b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>"]
+def pdf_from_objects(objs: list[bytes]) -> bytes:
+    """A PDF of the given objects (1 is the catalog) with a correct xref table."""
     out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for i, body in enumerate(objs, 1):
+    for number, body in enumerate(objs, 1):
         offsets.append(len(out))
-        out += b"%d 0 obj" % i + body + b"endobj\n"
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF" % (len(objs) + 1, xref)
-    path.write_bytes(bytes(out))
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def _pdf_pages(path: Path, pages: int) -> None:
+    """A small PDF whose one page object is listed `pages` times in the page tree."""
+    path.write_bytes(pdf_from_objects([b"<</Type/Catalog/Pages 2 0 R>>",
+                                       b"<</Type/Pages/Count %d/Kids[" % pages + b"3 0 R " * pages + b"]>>",
+                                       b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>"]))
 
 
 def _docx_bomb(path: Path, size: int) -> None:

@@ -74,7 +74,7 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
     """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb, diffs/)."""
     _prefect_env(verbose)
-    from flows.extract_flow import check_overlap, extract_flow, local_settings
+    from flows.extract_flow import check_overlap, claim_processes, extract_flow, local_settings
     from flows.hints import load_hints
     from flows.store import output_lock
     from schemas.errors import ConfigError, HintsError, LockedError
@@ -96,6 +96,7 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                   DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                                  "dashboard_address": None}))
         flow_fn = extract_flow.with_options(task_runner=runner)
+    claim_processes()  # before Prefect starts its temporary server, so that the server carries the mark
     try:
         with output_lock(out, wait=wait):
             pass  # queue (or fail clearly) before Prefect starts; the flow then takes the lock itself

@@ -35,7 +35,7 @@ from flows.ingest import display_name, iter_sources
 from schemas.errors import ConfigError, ExtractionError
 from schemas.models import ErrorRecord
 
-OWNER = "POLICYFLOW_OWNER"  # set in every process a run starts: how `reap` finds those of a dead run
+OWNER = watchdog.OWNER
 
 
 def run_document(path: Path, out: Path, *, root: Path | None, use_cache: bool, limits: Limits,

@@ -4,7 +4,7 @@ A stuck parser (pypdf on a page tree of 99k pages, lxml on a hostile page) canno
 from inside its own thread, so documents and reviews run in a long-lived child that the parent
 watches: past the time limit or the memory limit the child is killed, the call ends in
 `Stopped` (with the stage it had reached) and the next call starts a fresh child. The child
-exits when its parent goes away, and `reap` stops any a killed run left behind.
+exits when its parent goes away; `extract_flow.claim_processes` stops any a killed run left behind.
 
 Frames on the pipes are length-prefixed pickles; the child keeps stdout for them alone.
 """
@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Any
 
-MARK = "POLICYFLOW_WATCHDOG_CHILD"  # in the child's environment: how `reap` recognises a stray child
+OWNER = "POLICYFLOW_OWNER"  # the pid of the run that started a process: how the next run finds strays
 GRACE = 5.0  # seconds past the time limit before the child is killed (its own deadline fires first)
 POLL = 0.05
 
@@ -65,7 +65,7 @@ class Watchdog:
         """Start the child now (it loads the extractors while the caller does other work)."""
         if self.proc is None or self.proc.poll() is not None:
             self.buffer = b""
-            env = dict(os.environ, **{MARK: str(os.getpid())})
+            env = dict(os.environ, **{OWNER: str(os.getpid())})
             self.proc = subprocess.Popen([sys.executable, "-m", "flows.watchdog", str(os.getpid())],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
 
@@ -136,31 +136,6 @@ def shared() -> Watchdog:
         _shared = Watchdog()
         atexit.register(_shared.stop)
     return _shared
-
-
-def reap(marker_value: str | None = None) -> int:
-    """Kill children of runs that died (their parent is gone); returns how many were stopped.
-
-    A child is recognised by MARK in its environment; `marker_value` limits reaping to children of
-    that parent pid. Prefect's temporary server of a dead run is recognised the same way by
-    `flows.extract_flow.reap_servers`.
-    """
-    import psutil
-
-    stopped = 0
-    for proc in psutil.process_iter(["pid", "ppid", "environ"]):
-        env = proc.info.get("environ") or {}
-        owner = env.get(MARK)
-        if owner is None or (marker_value and owner != marker_value):
-            continue
-        if psutil.pid_exists(int(owner)) and proc.info["ppid"] == int(owner):
-            continue
-        try:
-            proc.kill()
-            stopped += 1
-        except psutil.Error:
-            pass
-    return stopped
 
 
 def _child(parent: int) -> None:

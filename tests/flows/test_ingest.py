@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from flows.bench_hostile import pdf_from_objects
+
 from flows.ingest import Ingested, iter_sources, read_document
 from schemas.errors import IngestError
 
@@ -55,16 +57,7 @@ def make_pdf(content: bytes, fonts: list[bytes] = ()) -> bytes:
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << "
             + (b"/Font << /F1 5 0 R >> " if fonts else b"") + b">> /Contents 4 0 R >>",
             b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream", *fonts]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
+    return pdf_from_objects(objs)
 
 
 HELVETICA = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
