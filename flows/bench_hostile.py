@@ -9,7 +9,8 @@ per-document path (`run_document`, under the watchdog):
 - diff_2000_measures: a draft/final pair with 2,000 measures each (one inserted, amounts changed),
   reviewed (diff JSON, Markdown, HTML) as the flow does.
 
-peak_rss_mb is the larger of this process's and the watchdog child's peak resident memory.
+peak_rss_mb is the larger of this process's peak resident memory and the watchdog child's during the case
+(sampled every 50 ms).
 Prints one JSON object.
 """
 from __future__ import annotations
@@ -68,42 +69,53 @@ def _peak_mb() -> int:
     return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
 
 
-def run(workdir: Path | None = None) -> dict:
+def hostile_files(tmp: Path) -> dict:
+    """Each hostile file through the flow's per-document path, under the watchdog."""
     from flows import watchdog
-    from flows.documents import Limits, build_document
+    from flows.documents import Limits
     from flows.extract_flow import run_document
-    from flows.ingest import Ingested
-    from flows.review import write_review
 
-    tmp = Path(workdir or tempfile.mkdtemp(prefix="policyflow-hostile-"))
     src, out = tmp / "src", tmp / "out"
     src.mkdir(parents=True, exist_ok=True)
     _pdf_pages(src / "pages.pdf", 99_000)
     _docx_bomb(src / "bomb.docx", 3 << 30)
     with open(src / "huge.txt", "wb") as fh:
         fh.truncate(2 << 30)
-    limits = Limits()
     result = {}
     watchdog.shared().start()
     for name, file in (("pdf_99k_pages", "pages.pdf"), ("docx_3gb_image", "bomb.docx"), ("text_2gb", "huge.txt")):
         t = time.perf_counter()
-        o = run_document(src / file, out, root=src, use_cache=False, limits=limits, hint=None)
+        o = run_document(src / file, out, root=src, use_cache=False, limits=Limits(), hint=None)
         result[name] = {"seconds": round(time.perf_counter() - t, 2), "code": (o.error or {}).get("code"),
-                        "file_mb": round((src / file).stat().st_size / 2**20, 1), "peak_rss_mb": _peak_mb()}
+                        "file_mb": round((src / file).stat().st_size / 2**20, 1),
+                        "peak_rss_mb": max(_peak_mb(), watchdog.shared().peak_mb)}
     watchdog.shared().stop()
+    return result
+
+
+def long_pair(tmp: Path, n: int = 2000) -> dict:
+    """A draft/final pair of n measures reviewed as the flow does (diff JSON, Markdown, HTML)."""
+    from flows.documents import build_document
+    from flows.ingest import Ingested
+    from flows.review import write_review
 
     def doc(text: str, name: str) -> dict:
         ing = Ingested(path=Path(name), filename=name, text=text, encoding="utf-8", format="text", sha256=name * 4,
                        size_bytes=len(text.encode()), portal={}, warnings=[])
         return build_document(ing, time_limit=None)
 
-    old, new = doc(_measures(2000, final=False), "draft"), doc(_measures(2000, final=True), "final")
+    old, new = doc(_measures(n, final=False), "draft"), doc(_measures(n, final=True), "final")
     t = time.perf_counter()
-    paths = write_review(out, old, new)
+    paths = write_review(tmp / "out", old, new)
     changes = json.loads(paths["json"].read_text(encoding="utf-8"))["changes"]
-    result["diff_2000_measures"] = {"seconds": round(time.perf_counter() - t, 2),
-                                    "measures": [len(old["measures"]), len(new["measures"])],
-                                    "changes": len(changes), "peak_rss_mb": _peak_mb()}
+    return {"seconds": round(time.perf_counter() - t, 2), "measures": [len(old["measures"]), len(new["measures"])],
+            "changes": len(changes), "peak_rss_mb": _peak_mb()}
+
+
+def run(workdir: Path | None = None, *, measures: int = 2000) -> dict:
+    tmp = Path(workdir or tempfile.mkdtemp(prefix="policyflow-hostile-"))
+    result = hostile_files(tmp)
+    result[f"diff_{measures}_measures"] = long_pair(tmp, measures)
     if workdir is None:
         shutil.rmtree(tmp, ignore_errors=True)
     return result

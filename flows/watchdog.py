@@ -60,6 +60,7 @@ class Watchdog:
         self.proc: subprocess.Popen | None = None
         self.lock = threading.Lock()
         self.buffer = b""
+        self.peak_mb = 0  # the child's peak resident memory seen during the last call
 
     def start(self) -> None:
         """Start the child now (it loads the extractors while the caller does other work)."""
@@ -87,8 +88,9 @@ class Watchdog:
                 self.stop()
                 raise ChildDied("the watchdog's child was gone before the call") from None
             deadline = time.monotonic() + time_limit + GRACE if time_limit else None
-            stage, peak = "start", 0
+            stage, peak = "start", _rss_mb(proc.pid)
             while True:
+                self.peak_mb = peak
                 msg = self._next(proc)
                 if msg is not None:
                     kind, value = msg

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from flows.bench_hostile import pdf_from_objects
-
 from flows.ingest import Ingested, iter_sources, read_document
 from schemas.errors import IngestError
 
