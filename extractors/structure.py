@@ -17,10 +17,15 @@ _TITLE_FORBIDDEN = frozenset(_RULES["title_forbidden"])
 _BOX = lexicon.compile_(_RULES["box_start"])
 
 
-def _match_style(text: str):
+def _match_style(text: str, last: dict[str, int] | None = None):
+    """A numbered line's style and match. With `last` (style name -> last number seen), a label past 999
+    counts only when it continues its style's numbering, so a line opening with a year (`2025、`) is text."""
     for style in lexicon.STYLES:
         m = style["regex"].match(text)
         if m:
+            label = m.group("label")
+            if last is not None and len(label) > 3 and label.isdecimal() and last.get(style["name"]) != int(label) - 1:
+                return None, None
             return style, m
     return None, None
 
@@ -90,8 +95,11 @@ def extract_structure(norm: Normalized, *, body_start: int = 0, body_end: int | 
             open_m = None
 
     in_box = False
+    last: dict[str, int] = {}
     for i, line in enumerate(all_lines):
-        style, m = _match_style(line.text)
+        style, m = _match_style(line.text, last)
+        if style is not None and m.group("label").isdecimal():
+            last[style["name"]] = int(m.group("label"))
         if _BOX.match(line.text):
             close()  # a 专栏 box between measures belongs to none of them
             in_box = True
@@ -115,7 +123,7 @@ def extract_structure(norm: Normalized, *, body_start: int = 0, body_end: int | 
             if heading and style["level"] >= 3:
                 nxt = all_lines[i + 1] if i + 1 < len(all_lines) else None
                 # "1. 强化… <newline> body text": a measure whose content follows its heading
-                heading = nxt is None or _match_style(nxt.text)[0] is not None
+                heading = nxt is None or _match_style(nxt.text, last)[0] is not None
         if heading:
             while stack and stack[-1][1]["level"] >= style["level"] and not (
                     style["family"] == "outline" and stack[-1][1]["family"] == "article"):

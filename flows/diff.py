@@ -3,11 +3,14 @@
 Measures are matched by content, not by label: each measure's text is normalized (page-break
 joins, widths, whitespace and its own number removed) and compared by character-bigram
 similarity; pairs are assigned greedily from the most similar down, with a small position
-prior so that repeated boilerplate pairs in order. Records are compared inside matched
-measures (targets and amounts outside any measure are compared as one more group).
+prior so that repeated boilerplate pairs in order. Unchanged runs are paired first and only the
+rest is scored, against a bounded set of candidates, so time grows near-linearly with the
+measure count. Records are compared inside matched measures (targets and amounts outside any
+measure are compared as one more group).
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 import json
 from collections import Counter
@@ -42,8 +45,22 @@ def measure_content(doc: dict, measure: dict) -> str:
     return compact(first + rest)
 
 
+FULL_PAIRS = 4096  # up to this many unmatched pairs, every pair is scored
+WINDOW = 6  # else: the unmatched items nearest an item's expected position on each side ...
+CANDIDATES = 6  # ... and the ones sharing most of its rarer bigrams
+RARE = 8  # bigrams of an item looked up in the index
+MAX_POSTINGS = 256  # a bigram in more items than this says nothing about which one matches
+
+
 def _bigrams(s: str) -> Counter:
     return Counter(s[i:i + 2] for i in range(max(1, len(s) - 1)))
+
+
+def _dice(x: Counter, y: Counter) -> float:
+    if len(x) > len(y):
+        x, y = y, x
+    common = sum(min(n, y[g]) for g, n in x.items() if g in y)
+    return 2 * common / (sum(x.values()) + sum(y.values()))
 
 
 def similarity(a: str, b: str) -> float:
@@ -52,21 +69,80 @@ def similarity(a: str, b: str) -> float:
         return 1.0
     if not a or not b:
         return 0.0
-    x, y = _bigrams(a), _bigrams(b)
-    return 2 * sum((x & y).values()) / (sum(x.values()) + sum(y.values()))
+    return _dice(_bigrams(a), _bigrams(b))
+
+
+def _anchors(old: list[str], new: list[str]) -> tuple[list[tuple[int, int]], dict[int, int]]:
+    """Equal items of the longest matching runs as pairs, and each other old item's expected new position."""
+    pairs, expect = [], {}
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            pairs += zip(range(i1, i2), range(j1, j2))
+        else:
+            expect.update((i, j1 + (i - i1) * (j2 - j1) // max(1, i2 - i1)) for i in range(i1, i2))
+    return pairs, expect
+
+
+def _nearest(sorted_items: list[int], pos: int, k: int) -> list[int]:
+    at = bisect.bisect_left(sorted_items, pos)
+    return sorted_items[max(0, at - k):at + k]
+
+
+def _sharing(index: dict[str, list[int]], item: Counter) -> list[int]:
+    """The items of `index` sharing most of `item`'s rarer bigrams (at most CANDIDATES)."""
+    rare = sorted((g for g in item if 0 < len(index.get(g, ())) <= MAX_POSTINGS), key=lambda g: len(index[g]))
+    hits = Counter(k for g in rare[:RARE] for k in index[g])
+    return [k for k, _ in hits.most_common(CANDIDATES)]
+
+
+def _candidates(old: list[str], new: list[str], left: list[int], right: list[int], expect: dict[int, int],
+                grams_a: dict[int, Counter], grams_b: dict[int, Counter]):
+    """Pairs worth scoring among unmatched items: all when few, else neighbours and bigram-sharing items."""
+    if len(left) * len(right) <= FULL_PAIRS:
+        yield from ((i, j) for i in left for j in right)
+        return
+    index_a: dict[str, list[int]] = {}
+    index_b: dict[str, list[int]] = {}
+    for i in left:
+        for g in grams_a[i]:
+            index_a.setdefault(g, []).append(i)
+    for j in right:
+        for g in grams_b[j]:
+            index_b.setdefault(g, []).append(j)
+    equal_b: dict[str, list[int]] = {}
+    for j in right:
+        equal_b.setdefault(new[j], []).append(j)
+    for i in left:
+        yield from ((i, j) for j in _nearest(right, expect[i], WINDOW))
+        yield from ((i, j) for j in _sharing(index_b, grams_a[i]))
+        yield from ((i, j) for j in equal_b.get(old[i], [])[:WINDOW])
+    for j in right:
+        for i in _sharing(index_a, grams_b[j]):
+            yield i, j
 
 
 def align(old: list[str], new: list[str], threshold: float = MATCH_THRESHOLD) -> list[tuple[int, int]]:
-    """One-to-one pairs (i, j) of similar items, most similar first; ties favour the same position."""
-    scored = []
-    for i, a in enumerate(old):
-        for j, b in enumerate(new):
-            s = similarity(a, b)
-            if s >= threshold:
-                drift = abs(i / max(1, len(old)) - j / max(1, len(new)))
-                scored.append((s - 0.01 * drift, i, j))
+    """One-to-one pairs (i, j) of similar items, most similar first; ties favour the same position.
+
+    Runs of equal items pair first; the rest is scored as in `similarity`, against every unmatched item
+    when there are few, else against a bounded set of candidates (see `_candidates`).
+    """
+    pairs, expect = _anchors(old, new)
+    used_i, used_j = {i for i, _ in pairs}, {j for _, j in pairs}
+    left = [i for i in range(len(old)) if i not in used_i]
+    right = [j for j in range(len(new)) if j not in used_j]
+    grams_a = {i: _bigrams(old[i]) for i in left}
+    grams_b = {j: _bigrams(new[j]) for j in right}
+    scored, seen = [], set()
+    for i, j in _candidates(old, new, left, right, expect, grams_a, grams_b):
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        s = 1.0 if old[i] == new[j] else _dice(grams_a[i], grams_b[j]) if old[i] and new[j] else 0.0
+        if s >= threshold:
+            drift = abs(i / max(1, len(old)) - j / max(1, len(new)))
+            scored.append((s - 0.01 * drift, i, j))
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
-    used_i, used_j, pairs = set(), set(), []
     for _, i, j in scored:
         if i not in used_i and j not in used_j:
             used_i.add(i)
@@ -97,12 +173,21 @@ def _pair_records(old: list[dict], new: list[dict], keys: tuple[str, ...], loose
     return sorted(pairs, key=lambda p: p[1]), gone, came
 
 
+def _by_measure(records: list[dict]) -> dict[str | None, list[dict]]:
+    out: dict[str | None, list[dict]] = {}
+    for r in records:
+        out.setdefault(r.get("measure_id"), []).append(r)
+    return out
+
+
 class _Differ:
     def __init__(self, a: dict, b: dict):
         self.a, self.b = a, b
         self.changes: list[dict] = []
         self.labels_a = {m["id"]: m["label"] for m in a["measures"]}
         self.labels_b = {m["id"]: m["label"] for m in b["measures"]}
+        self.by_measure = {id(doc): {kind: _by_measure(doc[kind]) for kind in ("amounts", "targets", "units")}
+                           for doc in (a, b)}
 
     def add(self, entity: str, change: str, *, rec_a: dict | None = None, rec_b: dict | None = None, **fields):
         out = {"entity": entity, "change": change}
@@ -133,7 +218,7 @@ class _Differ:
             self.add(entity, "removed", rec_a=old[i], **self.identity(entity, old[i]))
 
     def of_measure(self, kind: str, doc: dict, measure_id: str | None) -> list[dict]:
-        return [r for r in doc[kind] if r.get("measure_id") == measure_id]
+        return self.by_measure[id(doc)][kind].get(measure_id, [])
 
     def compare_contents(self, mid_a: str | None, mid_b: str | None):
         a, b = self.a, self.b
