@@ -3,7 +3,7 @@
 The HTML has no network assets. It shows a side-by-side redline of every changed measure
 (deletions struck, insertions underlined, changed figures highlighted) and, per revision, the
 full text with every extracted record highlighted; hovering shows a record's fields and
-clicking pins them in a panel. All policy text and file names are escaped.
+clicking pins them in a panel. All policy text and file names are escaped, in the Markdown too.
 """
 from __future__ import annotations
 
@@ -44,25 +44,53 @@ def describe(c: dict) -> str:
     return f"{head} {ident}{where}"
 
 
+_MD_HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_MD_PUNCT = frozenset("\\`*_[]()#|!~{}+-.:")
+
+
+def md_text(value) -> str:
+    """`value` as literal Markdown inline text: one line, no HTML, links, emphasis, code or table cells.
+
+    Policy titles and file names are untrusted; a CommonMark renderer would run a `<script>` in them.
+    """
+    out = []
+    for ch in " ".join(str(value if value is not None else "").splitlines()):
+        if ch in _MD_HTML:
+            out.append(_MD_HTML[ch])
+        elif ch in _MD_PUNCT:
+            out.append("\\" + ch)
+        elif ch < " " or ch == "\x7f":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def markdown(d: dict, old: dict, new: dict) -> str:
-    """A summary a reviewer can paste into a ticket."""
+    """A summary a reviewer can paste into a ticket; every embedded value escaped with `md_text`."""
     counts = Counter((c["entity"], c["change"]) for c in d["changes"])
     title = new["metadata"].get("title") or d["policy_id"]
-    lines = [f"## {title}: {old['metadata']['status']} → {new['metadata']['status']}", "",
-             f"- from `{d['from_filename']}` ({d['from_revision'][:19]}…)",
-             f"- to `{d['to_filename']}` ({d['to_revision'][:19]}…)",
+    lines = [f"## {md_text(title)}: {md_text(old['metadata']['status'])} → {md_text(new['metadata']['status'])}",
+             "",
+             f"- from {md_text(d['from_filename'])} ({md_text(d['from_revision'][:19])}…)",
+             f"- to {md_text(d['to_filename'])} ({md_text(d['to_revision'][:19])}…)",
              f"- {len(d['changes'])} changes: " + (", ".join(
                  f"{ENTITY_LABELS.get(e, e)} {CHANGE_LABELS.get(k, k)} {n}" for (e, k), n in sorted(counts.items()))
                  or "none"), ""]
     if d["changes"]:
         lines += ["| # | change |", "|---|---|"]
-        lines += [f"| {i} | {describe(c).replace('|', '｜')} |" for i, c in enumerate(d["changes"], 1)]
+        lines += [f"| {i} | {md_text(describe(c))} |" for i, c in enumerate(d["changes"], 1)]
     return "\n".join(lines) + "\n"
 
 
-def _figure_spans(doc: dict, measure_id: str | None, changed: set[tuple]) -> list[tuple[int, int]]:
-    return [tuple(r["span"]) for kind in ("amounts", "targets") for r in doc[kind]
-            if r.get("measure_id") == measure_id and tuple(r["span"]) in changed]
+def _figure_spans(doc: dict, changed: set[tuple]) -> dict[str | None, list[tuple[int, int]]]:
+    """Measure id -> spans of its amounts and targets that changed."""
+    out: dict[str | None, list[tuple[int, int]]] = {}
+    for kind in ("amounts", "targets"):
+        for r in doc[kind]:
+            if tuple(r["span"]) in changed:
+                out.setdefault(r.get("measure_id"), []).append(tuple(r["span"]))
+    return out
 
 
 def _visible(s: str) -> tuple[str, list[int]]:
@@ -159,22 +187,27 @@ function showRev(id){document.querySelectorAll('.rev').forEach(function(x){x.sty
 
 
 def html(d: dict, old: dict, new: dict) -> str:
-    """The self-contained HTML review report."""
-    m_old = {m["label"]: m for m in old["measures"]}
-    m_new = {m["label"]: m for m in new["measures"]}
-    changed_old = {tuple(c["from_span"]) for c in d["changes"] if c.get("from_span") and c["entity"] in ("amount", "target")}
-    changed_new = {tuple(c["to_span"]) for c in d["changes"] if c.get("to_span") and c["entity"] in ("amount", "target")}
+    """The self-contained HTML review report.
+
+    A changed measure's redline shows the measures the diff paired, found by span: labels repeat
+    where numbering restarts per section.
+    """
+    m_old = {tuple(m["span"]): m for m in old["measures"]}
+    m_new = {tuple(m["span"]): m for m in new["measures"]}
+    figs_old = _figure_spans(old, {tuple(c["from_span"]) for c in d["changes"]
+                                   if c.get("from_span") and c["entity"] in ("amount", "target")})
+    figs_new = _figure_spans(new, {tuple(c["to_span"]) for c in d["changes"]
+                                   if c.get("to_span") and c["entity"] in ("amount", "target")})
     rows = []
     for c in d["changes"]:
         if c["entity"] != "measure" or (c["change"] == "modified" and c.get("field") != "text"):
             continue
-        a = m_old.get(c.get("measure_from")) if c["change"] != "added" else None
-        b = m_new.get(c.get("measure_to")) if c["change"] != "removed" else None
+        a = m_old.get(tuple(c["from_span"])) if c["change"] != "added" and c.get("from_span") else None
+        b = m_new.get(tuple(c["to_span"])) if c["change"] != "removed" and c.get("to_span") else None
         ta = old["text"][a["span"][0]:a["span"][1]] if a else ""
         tb = new["text"][b["span"][0]:b["span"][1]] if b else ""
         left, right = redline(ta, tb,
-                              _figure_spans(old, a["id"], changed_old) if a else [],
-                              _figure_spans(new, b["id"], changed_new) if b else [],
+                              figs_old.get(a["id"], []) if a else [], figs_new.get(b["id"], []) if b else [],
                               a["span"][0] if a else 0, b["span"][0] if b else 0)
         label = f"{escape(c.get('measure_from') or '—')} → {escape(c.get('measure_to') or '—')}"
         rows.append(f'<tr class="measure-change" data-change="{escape(c["change"])}"><th>{label}<br>'
