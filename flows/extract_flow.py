@@ -32,6 +32,7 @@ from flows.documents import (KINDS, Limits, Outcome, build_document, error_recor
                              process_document, record_error, settle, source_key)
 from flows.hints import Hints, load_hints
 from flows.ingest import display_name, iter_sources
+from flows.report import md_text
 from schemas.errors import ConfigError, ExtractionError
 from schemas.models import ErrorRecord
 
@@ -131,17 +132,6 @@ def summarize(outcomes: list[Outcome], table_counts: dict[str, int]) -> dict:
     }
 
 
-_MD_SPECIAL = str.maketrans({**{c: f"\\{c}" for c in "\\`*_{}[]()#+-.!|~\"'"},
-                             "&": "&amp;", "<": "&lt;", ">": "&gt;"})
-
-
-def md_escape(value) -> str:
-    """Text safe inside a Markdown table cell: markup as entities (never a tag), punctuation escaped
-    (never a link or emphasis), control characters and line breaks as spaces (never a new row)."""
-    text = "".join(" " if (ord(c) < 32 or 0x7f <= ord(c) < 0xa0 or c in "\u2028\u2029") else c for c in str(value))
-    return text.translate(_MD_SPECIAL)
-
-
 def summary_markdown(summary: dict) -> str:
     lines = ["# policyflow extract", "",
              "| documents | extracted | unchanged | duplicates | warnings | errors | seconds |",
@@ -153,8 +143,8 @@ def summary_markdown(summary: dict) -> str:
     lines += [f"| {k} | {v} |" for k, v in summary["records"].items()]
     if summary["errors"]:
         lines += ["", "## Errors", "", "| file | stage | code | message |", "|---|---|---|---|"]
-        lines += [f"| {md_escape(e['filename'])} | {md_escape(e['stage'])} | {md_escape(e['code'])} | "
-                  f"{md_escape(e['message'])} |" for e in summary["errors"]]
+        lines += [f"| {md_text(e['filename'])} | {md_text(e['stage'])} | {md_text(e['code'])} | "
+                  f"{md_text(e['message'])} |" for e in summary["errors"]]
     return "\n".join(lines) + "\n"
 
 
