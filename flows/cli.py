@@ -239,19 +239,18 @@ def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files or revision 
         if len(refs) == 1:
             rows = history(out, refs[0]).get(refs[0], [])
             if len(rows) < 2:
-                console.print(safe(f"Policy {refs[0]} has {len(rows)} stored revision(s) in {out}; a diff needs two."), style="red", highlight=False)
-                raise typer.Exit(2)
+                fail(f"Policy {refs[0]} has {len(rows)} stored revision(s) in {out}; a diff needs two.", EXIT_USAGE)
             old, new = (load_revision(out, r["revision_id"]) for r in rows[-2:])
         elif len(refs) == 2:
             old, new = (_revision(r, out) for r in refs)
         else:
-            console.print("[red]Give OLD NEW, or one policy id.")
-            raise typer.Exit(2)
+            fail("Give OLD NEW, or one policy id.", EXIT_USAGE)
     except FileNotFoundError as exc:
         console.print(safe(f"{exc}"), style="red", highlight=False)
         raise typer.Exit(2)
     if old["policy_id"] != new["policy_id"]:
-        console.print(safe(f"Warning: different policies ({old['policy_id']} vs {new['policy_id']}); diffing anyway."), style="yellow", highlight=False)
+        console.print(safe(f"Warning: different policies ({old['policy_id']} vs {new['policy_id']}); diffing anyway."),
+                      style="yellow", highlight=False)
     paths = write_review(out, old, new)
     if json_out:
         atomic_write(json_out, paths["json"].read_bytes())
@@ -301,8 +300,7 @@ def schema(check: bool = typer.Option(False, "--check", help="fail if schemas/js
         stale = [n for n, text in export.render().items()
                  if not (export.JSON_DIR / n).exists() or (export.JSON_DIR / n).read_text(encoding="utf-8") != text]
         if stale:
-            console.print(safe(f"Stale JSON Schema files: {', '.join(stale)}; run `policyflow schema`."), style="red", highlight=False)
-            raise typer.Exit(1)
+            fail(f"Stale JSON Schema files: {', '.join(stale)}; run `policyflow schema`.", 1)
         return
     for p in export.write():
         typer.echo(str(p))

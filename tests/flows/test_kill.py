@@ -106,7 +106,8 @@ def _owned_processes(home: str) -> list[int]:
 def _revision_pairs(src: Path, n: int) -> None:
     for i in range(n):
         base = (f"关于支持第{i}类企业创新发展的若干措施\n示府〔2025〕{i}号\n一、加大研发投入\n"
-                f"1.对研发投入超过500万元的企业，给予{i + 10}万元补助。\n2.支持企业建设研发机构，最高给予200万元奖励。\n")
+                f"1.对研发投入超过500万元的企业，给予{i + 10}万元补助。\n"
+                "2.支持企业建设研发机构，最高给予200万元奖励。\n")
         (src / f"pair{i}_a.txt").write_text(base.replace("若干措施", "若干措施（征求意见稿）"), encoding="utf-8")
         (src / f"pair{i}_b.txt").write_text(base.replace("200万元", "300万元"), encoding="utf-8")
 
