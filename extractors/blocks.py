@@ -26,6 +26,46 @@ _TITLE_GLUED = lexicon.compile_(_B["title_glued"])
 _WORD_END = regex.compile(r"\S+$")
 _WORD = regex.compile(r"\S+")
 _DATE_GLUED = lexicon.compile_(_B["date_glued"])
+_INDENT = regex.compile(r"\s\s|\t")
+
+
+def _numbering(line: str) -> str | None:
+    return next((s["name"] for s in lexicon.STYLES if s["regex"].match(line)), None)
+
+
+def _opens_unit(line: str, after: str) -> bool:
+    """Whether `line` opens a unit of its own after the full-width line `after`: indented, a date,
+    a doc number, or numbered after a full stop or after an item numbered in the same style."""
+    line, after = line.rstrip("\r"), after.rstrip("\r")
+    if _INDENT.match(line) or lexicon.DATE_LINE.match(line) or lexicon.DOC_NUMBER_LINE.match(line):
+        return True
+    style = _numbering(line) if lexicon.MARKER_START.match(line) else None
+    return style is not None and (after[-1:] in lexicon.LINE_CLOSERS or _numbering(after.lstrip()) == style)
+
+
+def hard_wraps(text: str) -> list[tuple[int, int]]:
+    """Line breaks a hard wrap put in (an export or crawl that breaks every line at W characters),
+    as spans to delete: the break after each line of the text's greatest length W, when W recurs
+    on enough lines. A line that opens a unit (`_opens_unit`) is kept on its own, unless the unwrapped text lost its own line breaks: there such a line is a cut inside a
+    long line, whose paragraphs block recovery finds."""
+    lines = text.split("\n")
+    lengths = [len(ln.rstrip("\r")) for ln in lines]
+    width = max(lengths, default=0)
+    if width < _B["wrap_min_width"] or lengths.count(width) < _B["wrap_min_lines"]:
+        return []
+    joins = [k for k in range(len(lines) - 1) if lengths[k] == width and lengths[k + 1]]
+    unwrapped, run, joined = [], "", set(joins)
+    for k, ln in enumerate(lines):
+        run += ln
+        if k not in joined:
+            unwrapped.append(run)
+            run = ""
+    if not _crawled(unwrapped):
+        joins = [k for k in joins if not _opens_unit(lines[k + 1], lines[k])]
+    starts = [0]
+    for ln in lines:
+        starts.append(starts[-1] + len(ln) + 1)
+    return [(starts[k] + width, starts[k + 1]) for k in joins]
 
 
 def _letter_spaced(text: str, a: int, b: int) -> bool:

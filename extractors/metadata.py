@@ -131,7 +131,7 @@ def _title_and_issuer(norm: Normalized, header: list[Line]) -> tuple[str | None,
             issuer = c  # an issuer line printed above the title
             prev_end = line.end
             continue
-        parts.append(norm.original_text(line.start, line.end).strip())
+        parts.append(norm.printed(line.start, line.end).strip())
         prev_end = line.end
     if not parts:
         return None, issuer, draft
@@ -154,7 +154,7 @@ def strip_issuer(s: str) -> tuple[str | None, str]:
 
 def _org_names(norm: Normalized, line: Line) -> list[str]:
     """Issuer names on a signature line; joint issuers may share one line or run together."""
-    return split_orgs(norm.original_text(line.start, line.end)) or [compact(line.text)]
+    return split_orgs(norm.printed(line.start, line.end)) or [compact(line.text)]
 
 
 def _signature_block(norm: Normalized, body_end: int) -> list[Line]:

@@ -2,8 +2,9 @@
 
 Rules match on the normalized string; every span they report is mapped back so that
 `text[span]` is the evidence (CONTRACT, Spans). Normalization is a 1:1 character
-translation (full-width -> half-width, ideographic space -> space) followed by deletions
-(markup, CR of CRLF, page-break joins), so the offset map is a short list of segments.
+translation (every line end -> `\n`, full-width -> half-width, ideographic space -> space)
+followed by deletions (markup, CR of CRLF, page-break joins, hard wraps), so the offset map is a
+short list of segments.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 import regex
 
 from extractors import lexicon
-from extractors.blocks import lost_breaks
+from extractors.blocks import hard_wraps, lost_breaks
 
 TRANSLATE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 TRANSLATE.update({cp: 0x20 for cp in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x1680)})
@@ -22,6 +23,9 @@ TRANSLATE.update({0x3000: 0x20, 0x00A0: 0x20, 0x2236: ord(":"), 0xFE30: ord(":")
                    0x2014: ord("-"), 0x2013: ord("-"), 0x2012: ord("-"), 0x2212: ord("-"),
                    0x301C: ord("~"), 0x2015: ord("-"), 0xFE52: ord("."), 0xFE51: ord("、"), 0xFE50: ord(",")})
 
+# CR alone, VT, FF, NEL and the Unicode line and paragraph separators end a line as `\n` does
+_LINE_END = regex.compile(r"\r(?!\n)|[\x0b\x0c\x85\u2028\u2029]")
+_ANY_LINE_END = regex.compile(r"\r\n?|[\n\x0b\x0c\x85\u2028\u2029]")
 _MARKUP = regex.compile(r"\*\*|__|\u200b|\u200c|\u200d|\ufeff|\r(?=\n)|(?<![^\n])#{1,6}[ \t]+")
 _BREAK = regex.compile(r"[ \t]*\n\s*")
 _WS = regex.compile(r"\s+")
@@ -53,6 +57,11 @@ class Normalized:
     def original_text(self, start: int, end: int) -> str:
         s, e = self.span(start, end)
         return self.original[s:e]
+
+    def printed(self, start: int, end: int) -> str:
+        """`original_text` without the line breaks normalization removed inside the span (a hard wrap,
+        a sentence broken over lines), so that a line reads as one line in its printed forms."""
+        return _ANY_LINE_END.sub("", self.original_text(start, end))
 
 
 def _is_marker_start(line: str) -> bool:
@@ -132,15 +141,57 @@ def _space_tables(t: str) -> str:
 
 
 def normalize(text: str, *, join_breaks: bool = True) -> Normalized:
-    """Translate full-width forms, drop markup and CRs, join lines broken mid-sentence,
-    and restore the line breaks a crawl lost (extractors/blocks.py)."""
-    t = text.translate(TRANSLATE)
+    """Make every line end `\n`, undo a hard wrap, translate full-width forms, drop markup and CRs,
+    join lines broken mid-sentence, and restore the line breaks a crawl lost (extractors/blocks.py).
+
+    A hard-wrapped text is normalized as the text it was before the wrap, so that everything read
+    from it (title, issuer, ids) is the same; its offsets are composed with the wrap's."""
+    src = _LINE_END.sub("\n", text)
+    wraps = hard_wraps(src) if join_breaks else []
+    if not wraps:
+        return _normalize(text, src, join_breaks)
+    unwrapped, u_starts, o_starts = _delete(src, wraps)
+    return _compose(text, _normalize(unwrapped, unwrapped, join_breaks), u_starts, o_starts)
+
+
+def _delete(t: str, spans: list[tuple[int, int]]) -> tuple[str, list[int], list[int]]:
+    """`t` without the (sorted, disjoint) spans, and the segment starts of its offset map into `t`."""
+    pieces, new_starts, old_starts, pos = [], [0], [0], 0
+    for a, b in spans:
+        pieces.append(t[pos:a])
+        new_starts.append(new_starts[-1] + a - pos)
+        old_starts.append(b)
+        pos = b
+    pieces.append(t[pos:])
+    return "".join(pieces), new_starts, old_starts
+
+
+def _compose(original: str, inner: Normalized, mid_starts: list[int], orig_starts: list[int]) -> Normalized:
+    """`inner` (a normalization of an intermediate text) with its offsets mapped on into `original`
+    through the segments `mid_starts` -> `orig_starts`."""
+    def outer(j: int) -> int:
+        k = bisect.bisect_right(mid_starts, j) - 1
+        return orig_starts[k] + (j - mid_starts[k])
+
+    points = set(inner._norm_starts)
+    ends = [*inner._norm_starts[1:], len(inner.text)]
+    for m in mid_starts[1:]:  # where the outer map steps, inside a segment of the inner one
+        k = bisect.bisect_right(inner._orig_starts, m) - 1
+        if k >= 0 and m - inner._orig_starts[k] < ends[k] - inner._norm_starts[k]:
+            points.add(inner._norm_starts[k] + m - inner._orig_starts[k])
+    norm_starts = sorted(p for p in points if p < len(inner.text)) or [0]
+    return Normalized(original, inner.text, norm_starts, [outer(inner.pos(p)) for p in norm_starts])
+
+
+def _normalize(text: str, src: str, join_breaks: bool) -> Normalized:
+    """Normalization of `text`, whose line ends are already `\n` in `src` (same length)."""
+    t = src.translate(TRANSLATE)
     if "  " in t:
         t = _space_tables(t)
     deletions = [m.span() for m in _MARKUP.finditer(t)]
     if join_breaks:
         deletions.extend(_join_points(t))
-        gaps, glued = lost_breaks(text, t)
+        gaps, glued = lost_breaks(src, t)
         if gaps:
             chars = list(t)
             for i in gaps:

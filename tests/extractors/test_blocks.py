@@ -2,6 +2,7 @@
 import pytest
 
 from extractors.anatomy import lines
+from extractors.blocks import hard_wraps
 from extractors.normalize import normalize
 
 G = "\u3000\u3000"  # the paragraph gap crawlers leave
@@ -62,3 +63,56 @@ def test_blocks_revision_digest_ignores_restored_breaks():
     one_line = f"为支持企业，制定如下措施。{G}一、支持研发。给予补助。"
     with_breaks = "为支持企业，制定如下措施。\n一、支持研发。给予补助。"
     assert revision_digest(normalize(one_line)) == revision_digest(normalize(with_breaks))
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join("\n".join(ln[i:i + width] for i in range(0, len(ln), width)) for ln in text.split("\n"))
+
+
+HARD = ("某市支持科技企业发展若干措施\n"
+        "为加快建设创新型城市，推动科技型企业高质量发展，结合本市实际，制定本措施。\n"
+        "一、支持企业研发。对新认定的高新技术企业，给予一次性奖励。\n"
+        "二、支持平台建设。对新建的省级研发平台，给予后补助支持。\n")
+
+
+def test_blocks_hard_wraps_are_the_breaks_after_the_repeated_longest_line():
+    wrapped = _wrap(HARD, 12)
+    spans = hard_wraps(wrapped)
+    assert spans and all(wrapped[a:b] == "\n" for a, b in spans)
+    assert "".join(wrapped[p:q] for p, q in zip([0, *(b for _, b in spans)], [*(a for a, _ in spans), None])) == HARD
+    assert _lines(wrapped) == _lines(HARD)
+
+
+def test_blocks_hard_wraps_none_in_a_text_that_kept_its_lines():
+    assert hard_wraps(HARD) == []
+    assert hard_wraps("短行\n" * 5) == []  # repeated, but shorter than any wrap
+
+
+def test_blocks_hard_wraps_keep_an_indented_paragraph_after_a_line_of_full_width():
+    title = "某市科技型企业梯次培育三年行动计划"  # as wide as the wrap, then an indented paragraph
+    text = (title + "\n    为加快推进创新型城市建设，构建科技型企业梯次培育体系，推动高新技术企业持续发展壮大，制定本计划。"
+            "\n一、总体要求\n    坚持创新驱动，强化企业主体地位，完善梯次培育链条。\n二、主要任务\n    培育科技型中小企业。\n")
+    wrapped = _wrap(text, len(title))
+    assert _lines(wrapped)[0] == title
+    assert _lines(wrapped)[1:] == _lines(text)[1:]
+
+
+@pytest.mark.parametrize("after", ["二、支持平台建设。", "（二）支持平台建设。", "2.支持平台建设。", "2024年3月5日", "某科发〔2024〕3号"])
+def test_blocks_hard_wraps_keep_a_numbered_or_dated_line_after_a_line_of_full_width(after):
+    first = "一、支持企业研发，给予奖励。"  # as wide as the wrap
+    text = (f"某市支持科技企业发展若干措施\n{first}\n{after}\n"
+            "对新认定的省级研发平台，给予后补助支持，并在用地、人才等方面优先保障。\n三、附则\n本措施自印发之日起施行。\n")
+    assert _lines(_wrap(text, len(first))) == _lines(text)
+
+
+def test_blocks_hard_wraps_keep_the_next_item_of_a_list_after_a_line_of_full_width():
+    text = ("某市支持科技企业发展若干措施\n为推动科技型企业高质量发展，结合本市实际，制定本措施。\n"
+            "附件：1.某市科技型企业认定申报表\n2.某市研发平台备案汇总表\n3.某市企业研发投入统计表\n\n某市科学技术局\n")
+    assert _lines(_wrap(text, len("2.某市研发平台备案汇总表"))) == _lines(text)
+
+
+def test_blocks_hard_wraps_join_an_indented_gap_in_a_text_that_lost_its_lines():
+    text = (f"为推动产业升级，制定本方案。{G}一、总体要求{G}坚持创新引领，强化企业主体地位，加快成果转化。"
+            f"{G}（一）强化平台。建设中试基地，完善公共服务平台。{G}（二）培育主体。支持企业做大做强。")
+    width = text.index(G, text.index(G) + 1)  # a cut right before a paragraph gap
+    assert normalize(_wrap(text, width)).text == normalize(text).text

@@ -82,3 +82,19 @@ def test_metadata_parse_date(text, expected):
 ])
 def test_metadata_region_of(name, expected):
     assert region_of(name) == expected
+
+
+@pytest.mark.parametrize("width", [10, 12, 14])
+def test_metadata_joint_issuers_read_across_a_hard_wrap(width):
+    text = ("河北省科学技术厅 河北省财政厅关于支持企业研发投入的若干措施\n"
+            "为加快建设创新型省份，推动企业加大研发投入，结合我省实际，制定如下措施。\n"
+            "一、支持企业建设研发机构。对新认定的省级企业研发机构，给予一次性奖励。\n")
+    wrapped = "\n".join("\n".join(ln[i:i + width] for i in range(0, len(ln), width)) for ln in text.split("\n"))
+    meta, _ = extract_metadata(normalize(wrapped))
+    assert (meta["title"], meta["issuer"]) == ("关于支持企业研发投入的若干措施", "河北省科学技术厅、河北省财政厅")
+
+
+@pytest.mark.parametrize("sep", ["\r", "\u2028", "\u0085"])
+def test_metadata_title_and_date_read_with_any_line_end(sep):
+    meta, _ = extract_metadata(normalize(FROM_ISSUE.replace("\n", sep)))
+    assert (meta["title"], meta["issuer"], meta["issue_date"]) == ("佛山市促进产学研深度融合若干措施", "佛山市科学技术局", "2024-08-12")

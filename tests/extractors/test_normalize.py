@@ -47,12 +47,35 @@ def test_normalize_compact_drops_whitespace_and_markup():
     assert compact(" **强化 实验室**\n建设 ") == "强化实验室建设"
 
 
-ALPHABET = st.sampled_from(list("一二三、。，,.（）()*_\n\r \t\u3000１２3abcＡ万元%％：:") + ["**", "\n\n", "\r\n"])
+ALPHABET = st.sampled_from(list("一二三、。，,.（）()*_\n\r \t\u3000１２3abcＡ万元%％：:\u2028\u2029\x85\x0b\x0c")
+                          + ["**", "\n\n", "\r\n"])
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(ALPHABET | st.characters(blacklist_categories=("Cs",)), max_size=80).map("".join))
 def test_normalize_offset_map_holds_for_arbitrary_input(text):
+    _check_offset_map(text)
+
+
+LINE = st.lists(st.sampled_from(list("一二三、。，,.（）()*_ \t\u3000１２3abcＡ万元%％：:") + ["**"]),
+                min_size=60, max_size=160).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ALPHABET, min_size=30, max_size=120).map("".join) | LINE, st.integers(10, 16))
+def test_normalize_offset_map_holds_for_hard_wrapped_input(text, width):
+    wrapped = "\n".join("\n".join(ln[i:i + width] for i in range(0, len(ln), width)) for ln in text.split("\n"))
+    _check_offset_map(wrapped)
+
+
+@settings(max_examples=200, deadline=None)
+@given(LINE, st.integers(10, 16))
+def test_normalize_hard_wrapped_line_reads_as_unwrapped(text, width):
+    wrapped = "\n".join(text[i:i + width] for i in range(0, len(text), width))
+    assert normalize(wrapped).text == normalize(text).text
+
+
+def _check_offset_map(text):
     n = normalize(text)
     positions = [n.pos(i) for i in range(len(n.text))]
     assert positions == sorted(positions)
