@@ -26,13 +26,21 @@ def _prefect_env(verbose: bool) -> None:
 EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_OUTPUT = 1, 2, 3, 4  # documented in the README
 
 
+def plain(text) -> str:
+    """Text for a terminal: control characters (ANSI escapes among them) shown as `\\xNN`, breaks and tabs kept."""
+    return "".join(c if c in "\n\t" or (ord(c) >= 32 and not 0x7f <= ord(c) < 0xa0) else f"\\x{ord(c):02x}"
+                   for c in str(text))
+
+
+def echo(text, *, err: bool = False) -> None:
+    typer.echo(plain(text), err=err)
+
+
 def safe(text) -> str:
-    """Text for the console: control characters (ANSI escapes) shown as `\\xNN`, rich markup escaped."""
+    """Text for rich: `plain`, with rich markup escaped (a `[bold]` in a file name is printed as is)."""
     from rich.markup import escape
 
-    shown = "".join(c if c in "\n\t" or (ord(c) >= 32 and not 0x7f <= ord(c) < 0xa0) else f"\\x{ord(c):02x}"
-                    for c in str(text))
-    return escape(shown)
+    return escape(plain(text))
 
 
 def fail(message: str, code: int) -> None:
@@ -167,13 +175,13 @@ def evaluate(gold: Path = typer.Option(..., help="folder of gold JSON files (GOL
     except GoldError as exc:
         console.print(safe(f"{exc}"), style="red", highlight=False)
         raise typer.Exit(2)
-    typer.echo(render(result))
+    echo(render(result))
     if json_out:
         json_out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     bars = dict((k, float(v)) for k, v in (b.split("=") for b in (fail_under or "").split(",") if b))
     failures = below_bars(result, bars)
     for f in failures:
-        typer.echo(f"below bar: {f}")
+        echo(f"below bar: {f}")
     if failures or (bars and result["missing_outputs"]):
         raise typer.Exit(1)
 
@@ -193,25 +201,25 @@ def coverage(paths: List[Path] = typer.Argument(..., help="files or folders (a c
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        typer.echo(f"No such file or folder: {', '.join(missing)}", err=True)
+        echo(f"No such file or folder: {', '.join(missing)}", err=True)
         raise typer.Exit(2)
     try:
         floors = parse_floors(fail_under)
     except ValueError as exc:
-        typer.echo(f"--fail-under: {exc}", err=True)
+        echo(f"--fail-under: {exc}", err=True)
         raise typer.Exit(2)
     try:
         source_hints = load_hints(hints) if hints else None
     except HintsError as exc:
-        typer.echo(str(exc), err=True)
+        echo(str(exc), err=True)
         raise typer.Exit(2)
     result = run(paths, progress=console.is_terminal, limits=Limits(time_limit=time_limit), hints=source_hints)
-    typer.echo(render(result))
+    echo(render(result))
     if json_out:
         json_out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     failures = below_floors(result, floors)
     for f in failures:
-        typer.echo(f"below floor: {f}")
+        echo(f"below floor: {f}")
     if failures:
         raise typer.Exit(1)
 
@@ -255,7 +263,7 @@ def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files or revision 
     if json_out:
         atomic_write(json_out, paths["json"].read_bytes())
     for kind, path in paths.items():
-        typer.echo(f"{kind}: {path}")
+        echo(f"{kind}: {path}")
 
 
 @app.command()
@@ -285,7 +293,7 @@ def anchor(gold: Path = typer.Option(..., help="folder of gold JSON files"),
     from flows.anchor import compare, render
 
     try:
-        typer.echo(render(compare(gold, sources)))
+        echo(render(compare(gold, sources)))
     except ModuleNotFoundError as exc:
         console.print(safe(f"{exc.name} is not installed: pip install -e '.[dev]'"), style="red", highlight=False)
         raise typer.Exit(2)
@@ -303,7 +311,7 @@ def schema(check: bool = typer.Option(False, "--check", help="fail if schemas/js
             fail(f"Stale JSON Schema files: {', '.join(stale)}; run `policyflow schema`.", 1)
         return
     for p in export.write():
-        typer.echo(str(p))
+        echo(str(p))
 
 
 def main() -> None:

@@ -284,7 +284,8 @@ def test_watchdog_document_past_its_limit_is_an_error_record(tmp_path):
 
 # --- clear errors ---------------------------------------------------------------------------------
 
-def test_cli_disk_full_is_one_line_E020_and_keeps_previous_output(tmp_path, monkeypatch):
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES], ids=["disk_full", "read_only", "denied"])
+def test_cli_unwritable_output_is_one_line_E020_and_keeps_previous_output(tmp_path, monkeypatch, code):
     from typer.testing import CliRunner
 
     from flows.cli import EXIT_OUTPUT, app
@@ -297,13 +298,14 @@ def test_cli_disk_full_is_one_line_E020_and_keeps_previous_output(tmp_path, monk
     before = digest_tree(out / "revisions")
     (src / "q.txt").write_text(policy(51), encoding="utf-8")
 
-    def full(*a, **k):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def unwritable(*a, **k):
+        raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(store, "atomic_write", full)
+    monkeypatch.setattr(store, "atomic_write", unwritable)
     result = CliRunner().invoke(app, ["extract", str(src), "--out", str(out), "--no-isolate"])
     assert result.exit_code == EXIT_OUTPUT
-    assert "[E020]" in result.output and "Traceback" not in result.output
+    assert "[E020]" in result.output and os.strerror(code) in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
     assert digest_tree(out / "revisions") == before
 
 
