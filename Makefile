@@ -33,7 +33,7 @@ test: install browser
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-slow: install
-	$(BIN)/python -m pytest -q -m slow; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+	$(BIN)/python -m pytest -q -rP -m slow; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
 test-all: test test-slow
 
