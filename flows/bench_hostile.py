@@ -45,7 +45,7 @@ def _pdf_pages(path: Path, pages: int) -> None:
 
 
 def _docx_bomb(path: Path, size: int) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
         z.writestr("word/document.xml", '<?xml version="1.0"?><w:document/>')
         with z.open("word/media/image1.png", "w", force_zip64=True) as fh:
