@@ -96,6 +96,7 @@ def write_outputs(out: Path, errors: list[dict]) -> dict[str, int]:
 def write_diffs(out: Path, limits: Limits, isolate: bool = True) -> tuple[list[str], list[dict]]:
     """Review every consecutive pair whose review files are missing or stale; (HTML paths, error records)."""
     from flows.reconcile import review_pair, stale_pairs
+    from flows.review import write_index
 
     written, errors = [], []
     for pid, a, b in stale_pairs(out):
@@ -112,6 +113,7 @@ def write_diffs(out: Path, limits: Limits, isolate: bool = True) -> tuple[list[s
             exc = ExtractionError("E021", path=name, stage="review", limit=limit)
             errors.append(ErrorRecord(filename=name, path=str(out / "diffs" / pid), stage="review", code="E021",
                                       message=exc.message).model_dump())
+    write_index(out)
     return written, errors
 
 

@@ -1,4 +1,5 @@
-"""Revision history and review files: which revisions a policy has, in order, and their diffs on disk."""
+"""Revision history and review files: which revisions a policy has, in order, their diffs on disk,
+and the `diffs/index.html` page listing them."""
 from __future__ import annotations
 
 import json
@@ -6,7 +7,8 @@ from pathlib import Path
 
 from flows import store
 from flows.diff import diff
-from flows.report import html, markdown
+from flows.html_report import html, index, kind_counts
+from flows.report import markdown
 
 
 def load_revision(out: Path, revision_id: str) -> dict:
@@ -70,3 +72,35 @@ def review_new_revisions(out: Path, new: list[tuple[str, str]]) -> list[dict[str
 
 def _load(out: Path, policy_id: str, revision_id: str) -> dict:
     return json.loads(store.revision_path(out, policy_id, revision_id).read_text(encoding="utf-8"))
+
+
+def index_entries(out: Path) -> list[dict]:
+    """Per policy (by title): its revisions in history order and each consecutive diff with its counts."""
+    policies = []
+    for pid, rows in sorted(history(out).items(), key=lambda kv: ((kv[1][-1].get("title") or ""), kv[0])):
+        diffs = []
+        for a, b in zip(rows, rows[1:]):
+            pair = {"policy_id": pid, "from_revision": a["revision_id"], "to_revision": b["revision_id"]}
+            path = review_paths(out, pair)["json"]
+            entry = {**pair, "stem": path.stem, "counts": None, "total": None}
+            try:
+                changes = json.loads(path.read_text(encoding="utf-8"))["changes"]
+                entry.update(counts=kind_counts(changes), total=len(changes))
+            except (OSError, ValueError, KeyError):
+                pass  # not written (yet): listed without counts
+            diffs.append(entry)
+        policies.append({"policy_id": pid, "title": rows[-1].get("title"), "diffs": diffs,
+                         "revisions": [{k: r.get(k) for k in ("revision_id", "status", "issue_date", "filename")}
+                                       for r in rows]})
+    return policies
+
+
+def write_index(out: Path) -> Path | None:
+    """Rewrite DIR/diffs/index.html from what is stored (unchanged bytes are not rewritten); None when
+    no policy has two revisions, so a folder without diffs gets no diffs/ folder."""
+    policies = index_entries(out)
+    if not any(p["diffs"] for p in policies):
+        return None
+    path = out / "diffs" / "index.html"
+    store.atomic_write(path, index(policies).encode("utf-8"))
+    return path
