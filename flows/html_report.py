@@ -354,21 +354,28 @@ def _rows(d: dict, old: dict, new: dict):
     return rows
 
 
-def _locate(rows: list[dict], side: str, offset: int) -> int | None:
-    spans = sorted((r[side][0], r[side][1], n) for n, r in enumerate(rows) if r[side])
-    k = bisect.bisect_right([s[0] for s in spans], offset) - 1
-    return spans[k][2] if k >= 0 and offset < spans[k][1] else None
+class _Rows:
+    """Finds the redline row whose old or new measure span holds an offset."""
+
+    def __init__(self, rows: list[dict]):
+        self.spans = {side: sorted((r[side][0], r[side][1], n) for n, r in enumerate(rows) if r[side])
+                      for side in ("old", "new")}
+        self.starts = {side: [s[0] for s in spans] for side, spans in self.spans.items()}
+
+    def locate(self, side: str, offset: int) -> int | None:
+        k = bisect.bisect_right(self.starts[side], offset) - 1
+        return self.spans[side][k][2] if k >= 0 and offset < self.spans[side][k][1] else None
 
 
 def _targets(d: dict, rows: list[dict]) -> list[str]:
     """Per change, the id it links to: its redline row, else its place in the new (or old) full text."""
-    out = []
+    out, find = [], _Rows(rows)
     for c in d["changes"]:
         n = None
         if c.get("to_span"):
-            n = _locate(rows, "new", c["to_span"][0])
+            n = find.locate("new", c["to_span"][0])
         if n is None and c.get("from_span") and not c.get("to_span"):
-            n = _locate(rows, "old", c["from_span"][0])
+            n = find.locate("old", c["from_span"][0])
         if n is not None:
             rows[n]["kinds"].add(change_kind(c))
             out.append(f"row-{n}")
@@ -381,9 +388,11 @@ def _targets(d: dict, rows: list[dict]) -> list[str]:
     return out
 
 
-def _item(c: dict, target: str, text: str | None = None) -> str:
+def _item(c: dict, target: str, i: int | None, text: str | None = None) -> str:
+    """A change list line (id `change-<i>`: the anchor `flows.summary` items name), linked to its target."""
     kind = change_kind(c)
-    return (f'<li data-kind="{kind}" class="{escape(c["entity"])} {escape(c["change"])}">'
+    ident = f' id="change-{i}"' if i is not None else ""
+    return (f'<li{ident} data-kind="{kind}" class="{escape(c["entity"])} {escape(c["change"])}">'
             f'<a class="go" href="#{target}">{escape(text or describe(c))}</a>')
 
 
@@ -392,10 +401,10 @@ def _change_list(d: dict, targets: list[str]) -> str:
     for i, members in change_lines(d["changes"]):
         c = d["changes"][i]
         if not members:
-            items.append(_item(c, targets[i]) + "</li>")
+            items.append(_item(c, targets[i], i) + "</li>")
             continue
-        inner = "".join(_item(d["changes"][j], targets[j]) + "</li>" for j in members)
-        items.append(_item(c, targets[i], _fold_label([d["changes"][j] for j in members]))
+        inner = "".join(_item(d["changes"][j], targets[j], j if j != i else None) + "</li>" for j in members)
+        items.append(_item(c, targets[i], i, _fold_label([d["changes"][j] for j in members]))
                      + f'<details><summary>展开 {len(members)}</summary><ol>{inner}</ol></details></li>')
     return f'<ol class="changes">{"".join(items)}</ol>' if items else "<p>无变更 No changes</p>"
 

@@ -83,6 +83,7 @@ def test_html_report_links_every_change_to_an_id_on_the_page(seed_case):
     hrefs = re.findall(r'<a class="go" href="#([^"]+)"', page)
     assert len(hrefs) == len(d["changes"]) + sum(1 for _, m in change_lines(d["changes"]) if m)
     assert set(hrefs) <= ids
+    assert {f"change-{i}" for i in range(len(d["changes"]))} <= ids  # the anchors flows.summary names
     rows = re.findall(r'<tr class="measure-change" id="(row-\d+)"', page)
     assert rows and set(rows) <= set(hrefs)  # every redline row is reached from the list
 
