@@ -6,17 +6,22 @@ similarity; pairs are assigned greedily from the most similar down, with a small
 prior so that repeated boilerplate pairs in order. Unchanged runs are paired first and only the
 rest is scored, against a bounded set of candidates, so time grows near-linearly with the
 measure count. Records are compared inside matched measures (targets and amounts outside any
-measure are compared as one more group).
+measure are compared as one more group). Every record change names what identifies it to a reader
+(a target's indicator and year, an amount's role and condition, a unit's name) and the titles of the
+measures holding it; conditions are diffed as records of their own; label changes that shift a run of
+consecutive measures by the same step share a `group` id so that readers can fold them.
 """
 from __future__ import annotations
 
 import bisect
 import difflib
 import json
+import unicodedata
 from collections import Counter
 from typing import Any, Callable
 
 from extractors.normalize import compact, normalize
+from extractors.numbers import parse_int
 from extractors.structure import _match_style
 from schemas.models import SCHEMA_VERSION
 
@@ -32,6 +37,12 @@ IDENTITY = {
     "unit": ("name", "role"),
     "measure": ("title",),
     "section": ("label", "title"),
+    "condition": ("text",),
+}
+READER = {  # what names a record to a reader, flat on every change of it (the new revision's values)
+    "amount": ("role", "bound"),
+    "target": ("indicator", "year", "scope", "unit"),
+    "unit": ("name", "role"),
 }
 
 
@@ -180,22 +191,78 @@ def _by_measure(records: list[dict]) -> dict[str | None, list[dict]]:
     return out
 
 
+def label_number(label: str | None) -> tuple[str, int] | None:
+    """A measure label's numbering style and value: '4' -> ('arabic', 4), '十二' -> ('cn', 12),
+    '第五条' -> ('第条', 5), '①' -> ('circled', 1); None when it is not a number."""
+    s = (label or "").strip()
+    style = ""
+    if len(s) > 2 and s[0] == "第" and s[-1] in "条章节款":
+        style, s = "第" + s[-1], s[1:-1]
+    if not s:
+        return None
+    if s.isascii() and s.isdigit():
+        return style or "arabic", int(s)
+    if len(s) == 1 and s.isdigit():  # circled and other single digit signs (int() refuses ①)
+        return style or "circled", int(unicodedata.numeric(s))
+    n = parse_int(s)
+    return (style or "cn", n) if n is not None else None
+
+
+def _pair_conditions(old: list[dict], new: list[dict], amount_pairs: dict[str, str]) -> tuple[list, list, list]:
+    """Pairs of conditions: equal texts in order, then reworded ones by similar text or by gating paired amounts."""
+    ka = [compact(c["text"]) for c in old]
+    kb = [compact(c["text"]) for c in new]
+    pairs, left, right = [], [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
+        if op == "equal":
+            pairs += zip(range(i1, i2), range(j1, j2))
+        else:
+            left += range(i1, i2)
+            right += range(j1, j2)
+    owner = {a: j for j in right for a in new[j].get("amount_ids", [])}
+    linked = {(i, owner[amount_pairs[a]]) for i in left for a in old[i].get("amount_ids", [])
+              if amount_pairs.get(a) in owner}
+    candidates = ((i, j) for i in left for j in right) if len(left) * len(right) <= FULL_PAIRS else iter(linked)
+    scored = []
+    for i, j in candidates:
+        s = similarity(ka[i], kb[j]) + (0.5 if (i, j) in linked else 0.0)
+        if s >= MATCH_THRESHOLD:
+            scored.append((-s, i, j))
+    used_i, used_j = set(), set()
+    for _, i, j in sorted(scored):
+        if i not in used_i and j not in used_j:
+            used_i.add(i)
+            used_j.add(j)
+            pairs.append((i, j))
+    gone = [old[i] for i in left if i not in used_i]
+    came = [new[j] for j in right if j not in used_j]
+    return [(old[i], new[j]) for i, j in sorted(pairs, key=lambda p: p[1])], gone, came
+
+
 class _Differ:
     def __init__(self, a: dict, b: dict):
         self.a, self.b = a, b
         self.changes: list[dict] = []
         self.labels_a = {m["id"]: m["label"] for m in a["measures"]}
         self.labels_b = {m["id"]: m["label"] for m in b["measures"]}
-        self.by_measure = {id(doc): {kind: _by_measure(doc[kind]) for kind in ("amounts", "targets", "units")}
-                           for doc in (a, b)}
+        self.titles = {id(doc): {m["id"]: m.get("title") for m in doc["measures"]} for doc in (a, b)}
+        self.by_measure = {id(doc): {kind: _by_measure(doc.get(kind) or [])
+                                     for kind in ("amounts", "targets", "units", "conditions")} for doc in (a, b)}
+        self.conds = {id(doc): {c["id"]: c for c in doc.get("conditions") or []} for doc in (a, b)}
+        self.amounts = {id(doc): {r["id"]: r for r in doc.get("amounts") or []} for doc in (a, b)}
 
     def add(self, entity: str, change: str, *, rec_a: dict | None = None, rec_b: dict | None = None, **fields):
         out = {"entity": entity, "change": change}
         out.update(fields)
+        own = (lambda r: r.get("id")) if entity == "measure" else (lambda r: r.get("measure_id"))  # noqa: E731
         if rec_a is not None or change == "removed":
-            out["measure_from"] = fields.get("measure_from", self.labels_a.get((rec_a or {}).get("measure_id")))
+            out["measure_from"] = fields.get("measure_from", self.labels_a.get(own(rec_a or {})))
+            if entity != "section":
+                out["measure_title_from"] = self.titles[id(self.a)].get(own(rec_a or {}))
         if rec_b is not None or change == "added":
-            out["measure_to"] = fields.get("measure_to", self.labels_b.get((rec_b or {}).get("measure_id")))
+            out["measure_to"] = fields.get("measure_to", self.labels_b.get(own(rec_b or {})))
+            if entity != "section":
+                out["measure_title_to"] = self.titles[id(self.b)].get(own(rec_b or {}))
         if rec_a is not None:
             out["from_span"] = list(rec_a["span"])
         if rec_b is not None:
@@ -205,30 +272,77 @@ class _Differ:
     def identity(self, entity: str, rec: dict) -> dict:
         return {k: rec.get(k) for k in IDENTITY[entity]}
 
+    def condition_text(self, doc: dict, rec: dict | None) -> str | None:
+        cond = self.conds[id(doc)].get((rec or {}).get("condition_id"))
+        return cond["text"] if cond else None
+
+    def reader(self, entity: str, rec_a: dict | None, rec_b: dict | None) -> dict:
+        """What names the record to a reader (the new revision's values; the old one's when removed)."""
+        rec = rec_b if rec_b is not None else rec_a
+        out = {k: rec.get(k) for k in READER.get(entity, ())}
+        if entity == "amount":
+            ca, cb = self.condition_text(self.a, rec_a), self.condition_text(self.b, rec_b)
+            out["condition"] = cb if rec_b is not None else ca
+            if rec_a is not None and rec_b is not None and (ca and compact(ca)) != (cb and compact(cb)):
+                out["condition_from"] = ca
+        return out
+
+    def gated(self, doc: dict, cond: dict) -> dict:
+        """The amounts a condition gates: their ids and, for readers, their figures as printed."""
+        ids = list(cond.get("amount_ids") or [])
+        found = [self.amounts[id(doc)][i] for i in ids if i in self.amounts[id(doc)]]
+        return {"amount_ids": ids, "amounts": [{"role": r.get("role"), "bound": r.get("bound"),
+                                                "value_yuan": r.get("value_yuan"), "ratio": r.get("ratio"),
+                                                "text": doc["text"][r["span"][0]:r["span"][1]]} for r in found]}
+
     def records(self, entity: str, old: list[dict], new: list[dict], fields: tuple[str, ...], keys, loose):
         pairs, gone, came = _pair_records(old, new, keys, loose)
         for i, j in pairs:
+            named = None
             for f in fields:
                 va, vb = old[i].get(f), new[j].get(f)
                 if (sorted(va) if isinstance(va, list) else va) != (sorted(vb) if isinstance(vb, list) else vb):
-                    self.add(entity, "modified", rec_a=old[i], rec_b=new[j], field=f, **{"from": va, "to": vb})
+                    named = named or self.reader(entity, old[i], new[j])
+                    self.add(entity, "modified", rec_a=old[i], rec_b=new[j], field=f, **{"from": va, "to": vb},
+                             **named)
         for j in came:
-            self.add(entity, "added", rec_b=new[j], **self.identity(entity, new[j]))
+            self.add(entity, "added", rec_b=new[j], **{**self.identity(entity, new[j]),
+                                                       **self.reader(entity, None, new[j])})
         for i in gone:
-            self.add(entity, "removed", rec_a=old[i], **self.identity(entity, old[i]))
+            self.add(entity, "removed", rec_a=old[i], **{**self.identity(entity, old[i]),
+                                                         **self.reader(entity, old[i], None)})
+        return [(old[i], new[j]) for i, j in pairs]
+
+    def conditions(self, old: list[dict], new: list[dict], amount_pairs: dict[str, str]):
+        pairs, gone, came = _pair_conditions(old, new, amount_pairs)
+        for ra, rb in pairs:
+            if compact(ra["text"]) != compact(rb["text"]):
+                self.add("condition", "modified", rec_a=ra, rec_b=rb, field="text",
+                         **{"from": ra["text"], "to": rb["text"]}, **self.gated(self.b, rb))
+        for rb in came:
+            self.add("condition", "added", rec_b=rb, text=rb["text"], **self.gated(self.b, rb))
+        for ra in gone:
+            self.add("condition", "removed", rec_a=ra, text=ra["text"], **self.gated(self.a, ra))
 
     def of_measure(self, kind: str, doc: dict, measure_id: str | None) -> list[dict]:
         return self.by_measure[id(doc)][kind].get(measure_id, [])
 
     def compare_contents(self, mid_a: str | None, mid_b: str | None):
         a, b = self.a, self.b
-        self.records("amount", self.of_measure("amounts", a, mid_a), self.of_measure("amounts", b, mid_b),
-                     AMOUNT_FIELDS, ("role", "bound", "value_yuan", "ratio"),
-                     lambda r: (r["role"], r["value_yuan"] is None))
+        paired = self.records("amount", self.of_measure("amounts", a, mid_a), self.of_measure("amounts", b, mid_b),
+                              AMOUNT_FIELDS, ("role", "bound", "value_yuan", "ratio"),
+                              lambda r: (r["role"], r["value_yuan"] is None))
         self.records("target", self.of_measure("targets", a, mid_a), self.of_measure("targets", b, mid_b),
                      TARGET_FIELDS, ("indicator", "scope", "year", "value"), lambda r: (r["indicator"], r["scope"]))
         self.records("unit", self.of_measure("units", a, mid_a), self.of_measure("units", b, mid_b),
                      ("role",), ("name", "role"), lambda r: r["name"])
+        self.conditions(self.of_measure("conditions", a, mid_a), self.of_measure("conditions", b, mid_b),
+                        {ra["id"]: rb["id"] for ra, rb in paired})
+
+    def removed_measure(self, ma: dict, content: str):
+        self.add("measure", "removed", rec_a=ma, measure_from=ma["label"], title=ma.get("title"),
+                 excerpt=content[:EXCERPT])
+        self.compare_contents(ma["id"], ABSENT)
 
     def run(self) -> list[dict]:
         a, b = self.a, self.b
@@ -245,29 +359,53 @@ class _Differ:
         pairs = align(ca, cb)
         matched_a = {i for i, _ in pairs}
         by_new = dict((j, i) for i, j in pairs)
+        removed = [i for i in range(len(ca)) if i not in matched_a]  # listed where they stood in the old text
+        gone = 0
+        relabelled: list[tuple[int, dict]] = []
         self.compare_contents(None, None)
         for j, mb in enumerate(b["measures"]):
             i = by_new.get(j)
             if i is None:
-                self.add("measure", "added", rec_b=mb, measure_to=mb["label"], title=mb.get("title"))
+                self.add("measure", "added", rec_b=mb, measure_to=mb["label"], title=mb.get("title"),
+                         excerpt=cb[j][:EXCERPT])
                 self.compare_contents(ABSENT, mb["id"])
                 continue
+            while gone < len(removed) and removed[gone] < i:
+                self.removed_measure(a["measures"][removed[gone]], ca[removed[gone]])
+                gone += 1
             ma = a["measures"][i]
             labels = {"measure_from": ma["label"], "measure_to": mb["label"]}
             if ma["label"] != mb["label"]:
                 self.add("measure", "modified", rec_a=ma, rec_b=mb, field="label",
                          **{"from": ma["label"], "to": mb["label"]}, **labels)
+                relabelled.append((j, self.changes[-1]))
             if ca[i] != cb[j]:
                 self.add("measure", "modified", rec_a=ma, rec_b=mb, field="text", **labels)
             if (ma.get("title") or None) != (mb.get("title") or None):
                 self.add("measure", "modified", rec_a=ma, rec_b=mb, field="title",
                          **{"from": ma.get("title"), "to": mb.get("title")}, **labels)
             self.compare_contents(ma["id"], mb["id"])
-        for i, ma in enumerate(a["measures"]):
-            if i not in matched_a:
-                self.add("measure", "removed", rec_a=ma, measure_from=ma["label"], title=ma.get("title"))
-                self.compare_contents(ma["id"], ABSENT)
+        for i in removed[gone:]:
+            self.removed_measure(a["measures"][i], ca[i])
+        self.group_renumbering(relabelled)
         return self.changes
+
+    def group_renumbering(self, relabelled: list[tuple[int, dict]]):
+        """One `group` id per run of label changes on consecutive measures (of one level) shifted by one step."""
+        levels = [m["level"] for m in self.b["measures"]]
+        rank, seen = [], Counter()
+        for lvl in levels:
+            rank.append(seen[lvl])
+            seen[lvl] += 1
+        group, prev = 0, None
+        for j, c in relabelled:
+            na, nb = label_number(c["from"]), label_number(c["to"])
+            cur = (levels[j], rank[j], na, nb)
+            if not (prev and na and nb and prev[2] and prev[3] and prev[0] == levels[j] and prev[1] + 1 == rank[j]
+                    and (prev[2][0], prev[2][1] + 1) == na and (prev[3][0], prev[3][1] + 1) == nb):
+                group += 1
+            c["group"] = f"renumber-{group}"
+            prev = cur
 
     def sections(self):
         a, b = self.a["sections"], self.b["sections"]
@@ -286,11 +424,14 @@ class _Differ:
                 self.add("section", "removed", rec_a=s, **self.identity("section", s))
 
 
+EXCERPT = 40  # characters of an added or removed measure's text given as `excerpt`
+
+
 def diff(old: dict, new: dict) -> dict:
     """The contract's diff object for two revision documents (old -> new)."""
     changes = _Differ(old, new).run()
     for c in changes:
-        if c["entity"] in ("amount", "target", "unit", "section", "measure") and c["change"] != "modified":
+        if c["entity"] != "metadata" and c["change"] != "modified":
             c.pop("from_span" if c["change"] == "added" else "to_span", None)
     return {"schema_version": SCHEMA_VERSION, "policy_id": new["policy_id"], "from_revision": old["revision_id"],
             "to_revision": new["revision_id"], "from_filename": old["source"]["filename"],

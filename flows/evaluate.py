@@ -287,9 +287,14 @@ def _change_matches(g: dict, p: dict) -> bool:
     return True
 
 
+DIFF_CORE_ENTITIES = {"metadata", "section", "measure", "target", "amount", "unit"}
+"""Entities of contract 1.0; later ones (1.1's `condition`) are extensions the scorer does not score."""
+
+
 def score_diff(gold: dict, pred: dict) -> dict:
     """Precision, recall and F1 of predicted changes against an expected diff, with the misses and extras."""
-    gc, pc = gold["changes"], pred.get("changes", [])
+    gc = gold["changes"]
+    pc = [c for c in pred.get("changes", []) if c.get("entity") in DIFF_CORE_ENTITIES]
     used, matched = set(), set()
     for gi, g in enumerate(gc):
         pi = next((i for i, p in enumerate(pc) if i not in used and _change_matches(g, p)), None)

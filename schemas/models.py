@@ -283,7 +283,21 @@ class ErrorRecord(_Model):
     message: str
 
 
+class GatedAmount(_Model):
+    """An amount a condition gates, as a reader sees it (on `condition` changes)."""
+
+    role: Optional[AmountRole] = None
+    bound: Optional[Bound] = None
+    value_yuan: Optional[int] = None
+    ratio: Optional[float] = None
+    text: Optional[str] = Field(default=None, description="the figure as printed: `最高50万元`")
+
+
 class Change(_Model):
+    """One change of a diff. Besides the contract's fields, every record change names what identifies it
+    to a reader (on `modified` changes with the new revision's values) and the titles of the measures
+    holding it; a renumbered measure's `label` change carries the `group` of its run."""
+
     model_config = ConfigDict(extra="allow", use_enum_values=True)
 
     entity: Entity
@@ -295,6 +309,34 @@ class Change(_Model):
     measure_to: Optional[str] = None
     from_span: Optional[Span] = None
     to_span: Optional[Span] = None
+    measure_title_from: Optional[str] = Field(default=None, description="title of the measure holding the record "
+                                                                        "in the old revision")
+    measure_title_to: Optional[str] = Field(default=None, description="title of the measure holding the record "
+                                                                      "in the new revision")
+    title: Optional[str] = Field(default=None, description="an added or removed measure's (or section's) title")
+    excerpt: Optional[str] = Field(default=None, description="an added or removed measure's opening text, "
+                                                             "number removed")
+    group: Optional[str] = Field(default=None, description="label changes: runs of consecutive measures shifted "
+                                                           "by one step share a group id (`renumber-1`)")
+    indicator: Optional[str] = Field(default=None, description="targets: what is counted")
+    year: Optional[int] = Field(default=None, description="targets: target year")
+    scope: Optional[str] = Field(default=None, description="targets: 全市, 全省 …")
+    value: Optional[float] = Field(default=None, description="added or removed targets: the value")
+    unit: Optional[str] = Field(default=None, description="targets: 家, 元, % …")
+    role: Optional[str] = Field(default=None, description="amounts: subsidy/budget/threshold; units: "
+                                                          "responsible/lead/cooperating")
+    bound: Optional[Bound] = Field(default=None, description="amounts: exact/max/min")
+    value_yuan: Optional[int] = Field(default=None, description="added or removed amounts: yuan")
+    ratio: Optional[float] = Field(default=None, description="added or removed amounts: ratio")
+    condition: Optional[str] = Field(default=None, description="amounts: the text of the condition the amount "
+                                                               "depends on (the old revision's when removed)")
+    condition_from: Optional[str] = Field(default=None, description="modified amounts whose condition text "
+                                                                    "differs: the old revision's")
+    name: Optional[str] = Field(default=None, description="units: the unit's name as printed")
+    text: Optional[str] = Field(default=None, description="added or removed conditions: the clause as printed")
+    amount_ids: Optional[list[str]] = Field(default=None, description="conditions: ids of the amounts it gates "
+                                                                      "(new revision's; old one's when removed)")
+    amounts: Optional[list[GatedAmount]] = Field(default=None, description="conditions: the amounts it gates")
 
 
 class Diff(_Model):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from extractors.pipeline import extract
-from flows.diff import align, diff, similarity
+from flows.diff import align, diff, label_number, similarity
 from flows.evaluate import evaluate, score_diff
 from flows.extract_flow import build_document
 from flows.ingest import read_document
@@ -144,3 +144,80 @@ def test_diff_notice_title_is_a_metadata_field():
     assert [c for c in diff(old, new)["changes"] if c.get("field") == "notice_title"] == [
         {"entity": "metadata", "change": "modified", "field": "notice_title", "from": None,
          "to": "关于印发《X行动方案》的通知"}]
+
+
+def test_diff_record_changes_name_their_record_and_measure_titles():
+    old = _outline(BASE)
+    new = _outline([BASE[0].replace("最高50万元", "最高80万元")] + BASE[1:])
+    (c,) = [c for c in diff(old, new)["changes"] if c["entity"] == "amount"]
+    assert (c["field"], c["from"], c["to"]) == ("value_yuan", 500000, 800000)
+    assert (c["role"], c["bound"], c["condition"]) == ("subsidy", "max", "符合条件的")
+    assert c["measure_title_from"] == c["measure_title_to"] == "强化实验室体系建设"
+    doc_a = extract("一、目标\n到2025年，全市高新技术企业达到900家。\n二、任务\n1.强化建设。加强保障。（责任单位：市科技局）\n")
+    doc_b = extract("一、目标\n到2025年，全市高新技术企业达到1000家。\n二、任务\n1.强化建设。加强保障。（责任单位：市财政局）\n")
+    for doc in (doc_a, doc_b):
+        doc["source"] = {"filename": "x.txt"}
+    changes = diff(doc_a, doc_b)["changes"]
+    (t,) = [c for c in changes if c["entity"] == "target"]
+    assert (t["indicator"], t["year"], t["from"], t["to"]) == ("高新技术企业", 2025, 900, 1000)
+    units = sorted((c["change"], c["name"], c["role"], c.get("measure_title_to") or c.get("measure_title_from"))
+                   for c in changes if c["entity"] == "unit")
+    assert units == [("added", "市财政局", "responsible", "强化建设"), ("removed", "市科技局", "responsible", "强化建设")]
+
+
+def test_diff_reworded_condition_is_a_condition_change_with_its_amounts():
+    old = _outline(BASE)
+    new = _outline([BASE[0].replace("对符合条件的", "对通过市级认定的")] + BASE[1:])
+    (c,) = [c for c in diff(old, new)["changes"] if c["entity"] == "condition"]
+    assert (c["change"], c["field"], c["from"], c["to"]) == ("modified", "text", "符合条件的", "通过市级认定的")
+    assert [(a["value_yuan"], a["text"]) for a in c["amounts"]] == [(500000, "最高50万元")]
+    assert c["amount_ids"] == [a["id"] for a in new["amounts"] if a["value_yuan"] == 500000]
+    (a,) = [a for a in diff(old, new)["changes"] if a["entity"] == "amount"] or [None]
+    assert a is None  # the amount itself did not change
+
+
+def test_diff_conditions_of_added_and_removed_grants():
+    old = _outline(BASE)
+    new = _outline(BASE[:2] + [BASE[2].replace("对考核优秀的给予20万元奖励", "加强考核")] + BASE[3:]
+                   + ["强化科技金融。对首次获得贷款的企业给予5万元贴息。"])
+    conds = sorted((c["change"], c["text"], [a["text"] for a in c["amounts"]])
+                   for c in diff(old, new)["changes"] if c["entity"] == "condition")
+    assert conds == [("added", "首次获得贷款的企业", ["5万元"]), ("removed", "考核优秀的", ["20万元"])]
+
+
+def test_diff_renumbering_run_shares_one_group():
+    extra = "强化知识产权保护。对获得发明专利授权的企业给予3万元奖励。"
+    old = _outline(BASE)
+    new = _outline([BASE[0], extra] + BASE[1:])
+    labels = [c for c in diff(old, new)["changes"] if c.get("field") == "label"]
+    assert [(c["from"], c["to"]) for c in labels] == [("2", "3"), ("3", "4"), ("4", "5")]
+    assert len({c["group"] for c in labels}) == 1
+    moved = [c for c in diff(old, _outline([BASE[2], BASE[0], BASE[1], BASE[3]]))["changes"]
+             if c.get("field") == "label"]
+    groups = {}
+    for c in moved:
+        groups.setdefault(c["group"], []).append((c["from"], c["to"]))
+    assert sorted(groups.values()) == [[("1", "2"), ("2", "3")], [("3", "1")]]
+
+
+def test_diff_removed_measure_listed_where_it_stood():
+    old = _outline(BASE)
+    new = _outline([BASE[0], BASE[2], BASE[3]])
+    order = [(c["change"], c.get("field"), c.get("measure_from")) for c in diff(old, new)["changes"]
+             if c["entity"] == "measure"]
+    assert order == [("removed", None, "2"), ("modified", "label", "3"), ("modified", "label", "4")]
+
+
+def test_diff_changes_validate_with_declared_reader_fields():
+    old = _outline(BASE)
+    new = _outline([BASE[0].replace("对符合条件的", "对通过认定的").replace("50万元", "60万元")] + BASE[1:3])
+    d = Diff.model_validate(diff(old, new))
+    by_entity = {c.entity: c for c in d.changes}
+    assert by_entity["amount"].condition == "通过认定的" and by_entity["amount"].condition_from == "符合条件的"
+    assert by_entity["condition"].amounts[0].value_yuan == 600000
+    assert by_entity["measure"].title == "强化科技特派员服务"
+
+
+def test_diff_label_number_reads_numbering_styles():
+    assert [label_number(s) for s in ("12", "十二", "第五条", "①", "x", None)] == [
+        ("arabic", 12), ("cn", 12), ("第条", 5), ("circled", 1), None, None]

@@ -62,7 +62,8 @@ def test_diff_300_measures_reports_only_the_edits():
     kinds = Counter((c["entity"], c["change"], c.get("field")) for c in changes)
     assert kinds == {("measure", "modified", "label"): 199, ("measure", "modified", "text"): 3,
                      ("amount", "modified", "value_yuan"): 3, ("measure", "removed", None): 2,
-                     ("measure", "added", None): 1, ("amount", "removed", None): 2, ("amount", "added", None): 1}
+                     ("measure", "added", None): 1, ("amount", "removed", None): 2, ("amount", "added", None): 1,
+                     ("condition", "removed", None): 2, ("condition", "added", None): 1}
     measures = [c for c in changes if c["entity"] == "measure"]
     assert sorted(int(c["measure_from"]) for c in measures if c["change"] == "removed") == [51, 151]
     assert [c["measure_to"] for c in measures if c["change"] == "added"] == ["101"]
