@@ -13,7 +13,7 @@ from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn Chinese policy texts into validated, source-grounded data.")
-console = Console(stderr=True)
+console = Console(stderr=True, emoji=False)  # `:abcd:` in a revision id or file name stays text
 
 
 def _prefect_env(verbose: bool) -> None:
@@ -224,27 +224,69 @@ def coverage(paths: List[Path] = typer.Argument(..., help="files or folders (a c
         raise typer.Exit(1)
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
+def _stored_revision(ref: str, out: Path) -> dict | None:
+    """The stored revision whose id starts with `ref` (as `history` prints it: `sha256:1a2b3c…`, with or
+    without `sha256:` and the ellipsis); None when `ref` is not such a prefix. Fails on an ambiguous one."""
+    h = ref.strip().rstrip("…").rstrip(".").lower()
+    h = h[len("sha256:"):] if h.startswith("sha256:") else h
+    if len(h) < 4 or not set(h) <= _HEX:
+        return None
+    found = sorted({p for p in (out / "revisions").glob(f"*/sha256:{h}*.json")}, key=lambda p: p.name)
+    ids = sorted({p.stem for p in found})
+    if len(ids) > 1:
+        shown = ", ".join(i[:19] + "…" for i in ids[:5]) + (", …" if len(ids) > 5 else "")
+        fail(f"Ambiguous revision {ref}: {len(ids)} stored revisions start with it ({shown}); give more characters.",
+             EXIT_USAGE)
+    return json.loads(found[0].read_text(encoding="utf-8")) if found else None
+
+
 def _revision(ref: str, out: Path) -> dict:
-    """A revision from a source file (extracted now) or from the store by revision id."""
+    """A revision from a source file (extracted now) or from the store by its revision id or a prefix of it."""
     from flows.extract_flow import build_document
     from flows.ingest import read_document
-    from flows.review import load_revision
+    from schemas.errors import PolicyflowError
 
-    if Path(ref).is_file():
-        return build_document(read_document(Path(ref)))
-    return load_revision(out, ref)
+    path = Path(ref)
+    if path.is_file():
+        try:
+            return build_document(read_document(path))
+        except PolicyflowError as exc:
+            fail(f"{ref}: {exc}", EXIT_FAILED)
+    if path.exists():
+        fail(f"Not a file: {ref}", EXIT_USAGE)
+    doc = _stored_revision(ref, out)
+    if doc is None:
+        looks_like_id = ref.startswith("sha256:") or set(ref.strip().rstrip("…").lower()) <= _HEX
+        fail(f"No such file or stored revision: {ref} (revisions looked up in {out / 'revisions'})" if looks_like_id
+             else f"No such file: {ref}", EXIT_USAGE)
+    return doc
+
+
+def _json_text(d: dict) -> str:
+    """The diff as JSON, with DEL and C1 control characters escaped too (so that `plain` leaves it valid)."""
+    text = json.dumps(d, ensure_ascii=False, indent=1)
+    return "".join(f"\\u{ord(c):04x}" if 0x7f <= ord(c) < 0xa0 else c for c in text)
 
 
 @app.command()
-def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files or revision ids), or one policy id"),
+def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files, revision ids or the short ids `history` "
+                                                    "prints), or one policy id (its two latest revisions)"),
          out: Path = typer.Option(Path("output"), "--out", "-o", help="output folder (the revision store)"),
-         json_out: Optional[Path] = typer.Option(None, "--json", help="also write the diff JSON here")) -> None:
-    """Diff two revisions; writes JSON, Markdown and HTML under OUT/diffs/<policy_id>/."""
+         as_json: bool = typer.Option(False, "--json", help="print the diff JSON instead of the summary"),
+         json_out: Optional[Path] = typer.Option(None, "--json-out", help="also write the diff JSON here")) -> None:
+    """Diff two revisions: print what changed (exit 0 when the same, 1 when they differ, 2 for usage errors);
+    the JSON, Markdown and HTML are written under OUT/diffs/<policy_id>/."""
     from flows.review import history, load_revision, write_review
     from flows.store import atomic_write
+    from flows.summary import plain_lines, summarize
 
     try:
         if len(refs) == 1:
+            if Path(refs[0]).exists():
+                fail("Give OLD NEW to diff files; one argument is a policy id.", EXIT_USAGE)
             rows = history(out, refs[0]).get(refs[0], [])
             if len(rows) < 2:
                 fail(f"Policy {refs[0]} has {len(rows)} stored revision(s) in {out}; a diff needs two.", EXIT_USAGE)
@@ -254,16 +296,28 @@ def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files or revision 
         else:
             fail("Give OLD NEW, or one policy id.", EXIT_USAGE)
     except FileNotFoundError as exc:
-        console.print(safe(f"{exc}"), style="red", highlight=False)
-        raise typer.Exit(2)
+        fail(str(exc), EXIT_USAGE)
     if old["policy_id"] != new["policy_id"]:
         console.print(safe(f"Warning: different policies ({old['policy_id']} vs {new['policy_id']}); diffing anyway."),
                       style="yellow", highlight=False)
-    paths = write_review(out, old, new)
-    if json_out:
-        atomic_write(json_out, paths["json"].read_bytes())
+    try:
+        paths = write_review(out, old, new)
+        d = json.loads(paths["json"].read_text(encoding="utf-8"))
+        if json_out:
+            atomic_write(json_out, paths["json"].read_bytes())
+    except OSError as exc:
+        _output_failure(exc, out)
+    if as_json:
+        echo(_json_text(d))
+    else:
+        title = new["metadata"].get("title") or d["policy_id"]
+        echo(f"{title}: {d['from_filename']} ({old['metadata'].get('status')}) → {d['to_filename']} "
+             f"({new['metadata'].get('status')})")
+        for line in plain_lines(summarize(d)):
+            echo(line)
     for kind, path in paths.items():
-        echo(f"{kind}: {path}")
+        console.print(safe(f"{kind}: {path}"), style="dim", highlight=False, soft_wrap=True)
+    raise typer.Exit(1 if d["changes"] else 0)
 
 
 @app.command()
