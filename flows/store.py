@@ -30,8 +30,11 @@ RECORD_TABLES = {
     "units": models.Unit,
     "conditions": models.Condition,
 }
-TABLES = ["documents", "revisions", *RECORD_TABLES, "warnings", "errors"]
+TABLES = ["documents", "revisions", "texts", *RECORD_TABLES, "warnings", "errors"]
 REGISTRY = "registry.json"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK  # what open() would give: temporary files start at 0600
 TABLES_STAMP = "tables/.revision-set.sha256"
 CRASH_ENV = "POLICYFLOW_CRASH_AT"
 _crash_counts: dict[str, int] = {}
@@ -64,6 +67,7 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = False) -> bool:
         pass
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             if durable:
@@ -175,6 +179,8 @@ def _documents_schema() -> pa.Schema:
     for n, f in models.Metadata.model_fields.items():
         if n == "period":
             cols += [("period_start", pa.int64()), ("period_end", pa.int64())]
+        elif n == "issue_date":
+            cols.append((n, pa.date32()))
         else:
             cols.append((n, _arrow_type(f.annotation)))
     cols += [(f"n_{k}", pa.int64()) for k in (*RECORD_TABLES, "warnings")]
@@ -185,10 +191,12 @@ def _documents_schema() -> pa.Schema:
 SCHEMAS: dict[str, pa.Schema] = {
     "documents": _documents_schema(),
     **{k: _record_schema(m) for k, m in RECORD_TABLES.items()},
-    "revisions": pa.schema([("policy_id", pa.string()), ("revision_id", pa.string()), ("first_seen", pa.string()),
+    "revisions": pa.schema([("policy_id", pa.string()), ("revision_id", pa.string()),
+                            ("first_seen", pa.timestamp("s", tz="UTC")),
                             ("seq", pa.int64()), ("filename", pa.string()), ("source_sha256", pa.string()),
-                            ("status", pa.string()), ("issue_date", pa.string()), ("title", pa.string()),
+                            ("status", pa.string()), ("issue_date", pa.date32()), ("title", pa.string()),
                             ("position", pa.int64())]),
+    "texts": pa.schema([("policy_id", pa.string()), ("revision_id", pa.string()), ("text", pa.large_string())]),
     "warnings": pa.schema([("policy_id", pa.string()), ("revision_id", pa.string()), ("code", pa.string()),
                            ("message", pa.string()), ("span_start", pa.int64()), ("span_end", pa.int64())]),
     "errors": _record_schema(models.ErrorRecord, ids=False),
@@ -214,12 +222,26 @@ def rows_of(doc: dict) -> dict[str, list[dict]]:
     drow.update({k: v for k, v in md.items() if k != "period"})
     drow["cited"] = [{"title": c["title"], "doc_number": c.get("doc_number")} for c in md.get("cited") or []]
     drow["period_start"], drow["period_end"] = period.get("start"), period.get("end")
+    drow["issue_date"] = _date(md.get("issue_date"))
     drow.update({f"n_{k}": len(doc.get(k) or []) for k in (*RECORD_TABLES, "warnings")})
     drow["extractor_version"] = doc.get("extractor_version")
-    out = {"documents": [drow]}
+    out = {"documents": [drow], "texts": [dict(ids, text=doc["text"])]}
     for k in (*RECORD_TABLES, "warnings"):
         out[k] = [_flat(r, ids) for r in doc.get(k) or []]
     return out
+
+
+def _date(value: str | None):
+    """An ISO date string as a date (the tables' DATE columns); None stays None."""
+    import datetime
+
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def _timestamp(value: str | None):
+    import datetime
+
+    return datetime.datetime.fromisoformat(value) if value else None
 
 
 def load_registry(out: Path) -> dict[str, dict]:
@@ -268,15 +290,18 @@ def revision_rows(documents: list[dict], registry: dict[str, dict]) -> list[dict
     rows = []
     for d in documents:
         entry = registry.get(d["revision_id"], {})
+        issued = d.get("issue_date")
         rows.append({"policy_id": d["policy_id"], "revision_id": d["revision_id"],
                      "first_seen": entry.get("first_seen"), "seq": entry.get("seq"),
                      "filename": entry.get("filename", d["filename"]),
                      "source_sha256": entry.get("source_sha256", d["source_sha256"]),
-                     "status": d["status"], "issue_date": d.get("issue_date"), "title": d.get("title")})
+                     "status": d["status"], "issue_date": issued.isoformat() if issued else None,
+                     "title": d.get("title")})
     rows.sort(key=lambda r: (r["policy_id"], history_key(r)))
     position: dict[str, int] = {}
     for r in rows:
         position[r["policy_id"]] = r["position"] = position.get(r["policy_id"], 0) + 1
+        r["issue_date"], r["first_seen"] = _date(r["issue_date"]), _timestamp(r["first_seen"])
     return rows
 
 
@@ -290,6 +315,7 @@ class _TableWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.schema = SCHEMAS[name]
         fd, self.tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.path.parent)
+        os.fchmod(fd, FILE_MODE)
         os.close(fd)
         self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
         self.rows: list[dict] = []
@@ -398,7 +424,8 @@ def _catalog_ok(target: Path) -> bool:
 
 
 def write_catalog(out: Path) -> Path:
-    """DIR/catalog.duckdb with one table per Parquet file; rebuilt when the tables changed or it is unsound."""
+    """DIR/catalog.duckdb with one table per Parquet file and the view `latest_revisions` (each policy's
+    latest revision, as a `documents` row); rebuilt when the tables changed or it is unsound."""
     import duckdb
 
     tables_dir = out / "tables"
@@ -420,6 +447,9 @@ def write_catalog(out: Path) -> Path:
             for name in TABLES:
                 path = str(tables_dir / f"{name}.parquet").replace("'", "''")
                 con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{path}')")
+            con.execute("CREATE VIEW latest_revisions AS SELECT d.* FROM documents d JOIN ("
+                        "SELECT policy_id, revision_id FROM revisions QUALIFY row_number() OVER "
+                        "(PARTITION BY policy_id ORDER BY position DESC) = 1) r USING (policy_id, revision_id)")
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
         finally:
