@@ -79,13 +79,15 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                                               "the limits); --no-isolate only checks time between stages"),
             hints: Optional[Path] = typer.Option(None, "--hints", help="source hints (a crawl's manifest: file, title, "
                                                                        "date columns) for what texts do not print"),
+            allow_errors: bool = typer.Option(False, "--allow-errors",
+                                              help="exit 0 (and end the flow run Completed) when documents failed"),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
     """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb, diffs/)."""
     _prefect_env(verbose)
     from flows.extract_flow import check_overlap, claim_processes, extract_flow, local_settings
     from flows.hints import load_hints
     from flows.store import output_lock
-    from schemas.errors import ConfigError, HintsError, LockedError
+    from schemas.errors import ConfigError, HintsError, LockedError, RunFailed
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -112,7 +114,10 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
             summary = flow_fn([str(p) for p in paths], str(out), batch_size=batch_size, use_cache=not force,
                               progress=console.is_terminal and not verbose, wait=wait,
                               max_bytes=max_bytes, time_limit=time_limit, hints=str(hints) if hints else None,
-                              memory_limit=memory_limit, isolate=isolate)
+                              memory_limit=memory_limit, isolate=isolate, allow_errors=allow_errors)
+    except RunFailed as exc:
+        _print_summary(exc.summary, out)
+        fail(str(exc), EXIT_FAILED)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
     except OSError as exc:
@@ -121,7 +126,8 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
         _output_failure(exc, out)
     _print_summary(summary, out)
     if summary["errors"]:
-        fail(f"{len(summary['errors'])} document(s) failed; error records in {out / 'errors'}", EXIT_FAILED)
+        console.print(safe(f"{len(summary['errors'])} document(s) failed (allowed); error records in "
+                           f"{out / 'errors'}"), style="yellow", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -33,7 +33,7 @@ from flows.documents import (KINDS, Limits, Outcome, build_document, error_recor
 from flows.hints import Hints, load_hints
 from flows.ingest import display_name, iter_sources
 from flows.report import md_text
-from schemas.errors import ConfigError, ExtractionError
+from schemas.errors import ConfigError, ExtractionError, RunFailed
 from schemas.models import ErrorRecord
 
 OWNER = watchdog.OWNER
@@ -248,20 +248,30 @@ def auto_batch_size(n: int) -> int:
 def extract_flow(paths: list[str], out: str = "output", batch_size: int | None = None, use_cache: bool = True,
                  progress: bool = False, wait: float = 0.0, max_bytes: int | None = Limits.max_bytes,
                  time_limit: float | None = Limits.time_limit, hints: str | None = None,
-                 memory_limit: int | None = Limits.memory_limit, isolate: bool = True) -> dict:
+                 memory_limit: int | None = Limits.memory_limit, isolate: bool = True,
+                 allow_errors: bool = False) -> dict:
     """Extract every policy file under `paths` into the output folder `out` (one run per folder at a time).
 
     `hints` names a source-hints file (flows/hints.py): a crawl's title/date columns, used where a
     text does not print them. `isolate` runs each document under the watchdog (time and memory
     limits enforced by a child process); off, the limits are only checked between stages.
+    The run ends Failed (RunFailed, after every good document is stored and the summary artifact
+    written) when a document fails, unless `allow_errors`; a missing input fails it at once.
     """
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise ConfigError("E023", path=", ".join(display_name(p) for p in missing))
     check_overlap([Path(p) for p in paths], Path(out))
     source_hints = load_hints(Path(hints)) if hints else None
     with store.output_lock(Path(out), wait=wait):
         claim_processes()
         store.clean_temporaries(Path(out))
-        return _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit, memory_limit),
-                        source_hints, isolate)
+        summary = _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit, memory_limit),
+                           source_hints, isolate)
+    if summary["errors"] and not allow_errors:
+        raise RunFailed("E022", path=display_name(str(Path(out) / "errors")), failed=len(summary["errors"]),
+                        documents=summary["documents"], summary=summary)
+    return summary
 
 
 def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool, progress: bool,

@@ -38,6 +38,9 @@ class Errors:
     E020 = ("Cannot write to the output folder {path}: {cause}. The previous output is intact; {hint}")
     E021 = ("Review of {path} ({stage}) passed its time limit{limit}; the diff files of this pair were not "
             "written. Raise --time-limit to review it.")
+    E022 = ("{failed} of {documents} document(s) failed; error records in {path}. The others are stored; "
+            "pass --allow-errors (flow parameter allow_errors) to end such runs Completed.")
+    E023 = "No such file or folder: {path}. Check the run's paths (a deployment's `paths` parameter)."
 
 
 class Warnings:
@@ -98,6 +101,16 @@ class LockedError(PolicyflowError):
 
 class ConfigError(PolicyflowError):
     """The run cannot start as asked (its output folder overlaps its inputs)."""
+
+
+class RunFailed(PolicyflowError):
+    """Some documents of a run failed: the flow ends Failed so that an orchestrator sees it.
+
+    `summary` is the run's summary (everything else was stored and reported)."""
+
+    def __init__(self, code: str, *, summary: dict | None = None, **context):
+        super().__init__(code, **context)
+        self.summary = summary
 
 
 class HintsError(PolicyflowError):

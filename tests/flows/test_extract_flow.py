@@ -113,7 +113,7 @@ def test_extract_flow_isolates_bad_files(tmp_path):
     (src / "notes.xyz").write_text("不支持的格式", encoding="utf-8")
     (src / "empty.txt").write_bytes(b"")
     out = tmp_path / "out"
-    summary = extract_flow([str(src)], str(out))
+    summary = extract_flow([str(src)], str(out), allow_errors=True)
     assert summary["extracted"] == 1
     assert sorted((e["filename"], e["code"]) for e in summary["errors"]) == [
         ("empty.txt", "E007"), ("image.txt", "E002"), ("notes.xyz", "E003")]

@@ -69,7 +69,7 @@ def test_ingest_non_utf8_file_name_is_escaped_in_records(tmp_path):
         fh.write(policy(1).encode("utf-8"))
     with open(bad, "wb") as fh:
         fh.write(b"")
-    summary = extract_flow([str(src)], str(tmp_path / "out"), isolate=False)
+    summary = extract_flow([str(src)], str(tmp_path / "out"), isolate=False, allow_errors=True)
     assert summary["documents"] == 2 and summary["extracted"] == 1 and len(summary["errors"]) == 1
     assert summary["errors"][0]["filename"] == "\\xd5\\xfe\\xb8\\xae.txt"  # 政府 in GBK, escaped
     doc = next(store.iter_revisions(tmp_path / "out"))
@@ -278,7 +278,7 @@ def test_watchdog_stops_a_call_over_its_memory_limit():
 
 def test_watchdog_document_past_its_limit_is_an_error_record(tmp_path):
     (tmp_path / "p.txt").write_text(policy(40), encoding="utf-8")
-    summary = extract_flow([str(tmp_path / "p.txt")], str(tmp_path / "out"), time_limit=1e-9)
+    summary = extract_flow([str(tmp_path / "p.txt")], str(tmp_path / "out"), time_limit=1e-9, allow_errors=True)
     assert [e["code"] for e in summary["errors"]] == ["E015"]
 
 
@@ -321,3 +321,31 @@ def test_cli_rich_markup_and_escapes_in_names_are_printed_literally(tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     flat = " ".join(result.output.split())
     assert "[bold]x[italic]" in flat and "\x1b" not in result.output and "\\x1b" in flat
+
+
+# --- failures the orchestrator sees ---------------------------------------------------------------
+
+def test_flow_with_a_failed_document_ends_failed_with_its_summary(tmp_path):
+    from prefect.artifacts import Artifact
+
+    from schemas.errors import RunFailed
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "good.txt").write_text(policy(60), encoding="utf-8")
+    (src / "empty.txt").write_bytes(b"")
+    state = extract_flow([str(src)], str(tmp_path / "out"), isolate=False, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(RunFailed) as info:
+        state.result()
+    assert info.value.code == "E022" and info.value.summary["extracted"] == 1
+    assert len(info.value.summary["errors"]) == 1 and len(list((tmp_path / "out" / "revisions").glob("*/*.json"))) == 1
+    assert Artifact.get("policyflow-extract-summary") is not None
+
+
+def test_flow_with_a_missing_input_ends_failed(tmp_path):
+    state = extract_flow([str(tmp_path / "nowhere")], str(tmp_path / "out"), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(ConfigError) as info:
+        state.result()
+    assert info.value.code == "E023" and "nowhere" in info.value.message
