@@ -16,9 +16,17 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 console = Console(stderr=True, emoji=False)  # `:abcd:` in a revision id or file name stays text
 
 
+def prefect_home() -> Path:
+    """Where Prefect keeps local state when PREFECT_HOME is unset: the user's data folder
+    ($XDG_DATA_HOME/policyflow/prefect), never the folder the command is run from."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "policyflow" / "prefect"
+
+
 def _prefect_env(verbose: bool) -> None:
-    """Local mode, quiet logs, state kept in ./.prefect unless PREFECT_HOME says otherwise."""
-    os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
+    """Local mode, quiet logs, state under PREFECT_HOME (or `prefect_home()`)."""
+    os.environ.setdefault("PREFECT_HOME", str(prefect_home()))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false" if not verbose else "true")
 
@@ -62,6 +70,24 @@ def _output_failure(exc: OSError, out: Path) -> None:
     fail("[E020] " + Errors.E020.format(path=out, cause=exc.strerror or exc, hint=hint), EXIT_OUTPUT)
 
 
+def _check_dask(address: str) -> None:
+    """A Dask scheduler address that parses and answers within 5 s, else one line and exit 2."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if parts.scheme not in ("tcp", "tls") or not host or not port:
+        fail(f"--dask-address {address!r} is not a scheduler address like tcp://HOST:8786.", EXIT_USAGE)
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        fail(f"--dask-address {address}: no Dask scheduler answers ({exc.strerror or exc}).", EXIT_USAGE)
+
+
 @app.command()
 def extract(paths: List[Path] = typer.Argument(..., help="files or folders to ingest"),
             out: Path = typer.Option(Path("output"), "--out", "-o", help="output folder"),
@@ -98,6 +124,12 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
             load_hints(hints)
     except (ConfigError, HintsError) as exc:
         fail(str(exc), EXIT_USAGE)
+    if dask_address:
+        _check_dask(dask_address)
+    if workers and workers >= (os.cpu_count() or 1):
+        console.print(safe(f"Warning: --workers {workers} on {os.cpu_count()} cores: workers compete for the cores "
+                           "(and each loads the extractors); fewer workers are usually faster."),
+                      style="yellow", highlight=False, soft_wrap=True)
     flow_fn = extract_flow
     if workers or dask_address:
         from prefect_dask import DaskTaskRunner
@@ -138,12 +170,22 @@ def serve(raw: Path = typer.Option(Path("raw"), help="folder of policy files to 
           name: str = typer.Option("policyflow-scheduled", help="deployment name"),
           hints: Optional[Path] = typer.Option(None, "--hints", help="source hints file read on each run")) -> None:
     """Serve the extract flow as a scheduled deployment on the Prefect API in PREFECT_API_URL."""
-    os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
+    os.environ.setdefault("PREFECT_HOME", str(prefect_home()))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     from prefect.client.schemas.schedules import CronSchedule
+    from pydantic import ValidationError
 
     from flows.extract_flow import extract_flow
 
-    extract_flow.serve(name=name, schedules=[CronSchedule(cron=cron, timezone=timezone_)],
+    try:
+        schedule = CronSchedule(cron=cron, timezone=timezone_)
+    except ValidationError as exc:
+        reason = exc.errors()[0].get("msg", "invalid")
+        fail(f"--cron {cron!r} / --timezone {timezone_!r}: {reason}. A cron schedule has five fields, "
+             "e.g. '0 2 * * *' (02:00 every day).", EXIT_USAGE)
+    if not raw.is_dir():
+        fail(f"No such folder: {raw}", EXIT_USAGE)
+    extract_flow.serve(name=name, schedules=[schedule],
                        parameters={"paths": [str(raw.resolve())], "out": str(out.resolve()),
                                    **({"hints": str(hints.resolve())} if hints else {})},
                        description="Extract policy texts into validated JSON, Parquet and DuckDB.")
@@ -176,15 +218,27 @@ def evaluate(gold: Path = typer.Option(..., help="folder of gold JSON files (GOL
     from flows.evaluate import below_bars, evaluate as run, render
     from schemas.errors import GoldError
 
+    if not gold.is_dir() or not any(gold.glob("*.json")):
+        fail(f"No gold files: {gold} is not a folder of gold JSON files.", EXIT_USAGE)
+    if not pred.exists():
+        fail(f"No such file or folder: {pred}", EXIT_USAGE)
     try:
         result = run(gold, pred)
     except GoldError as exc:
-        console.print(safe(f"{exc}"), style="red", highlight=False)
-        raise typer.Exit(2)
+        fail(str(exc), EXIT_USAGE)
+    bars = {}
+    known = set(result["f1"]) | set(result["accuracy"])
+    for item in filter(None, (fail_under or "").split(",")):
+        name, _, value = item.partition("=")
+        try:
+            bars[name.strip()] = float(value)
+        except ValueError:
+            fail(f"--fail-under: {item!r} is not NAME=NUMBER (e.g. measures=0.95).", EXIT_USAGE)
+        if name.strip() not in known:
+            fail(f"--fail-under: unknown figure {name.strip()!r}; known: {', '.join(sorted(known))}.", EXIT_USAGE)
     echo(render(result))
     if json_out:
         json_out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    bars = dict((k, float(v)) for k, v in (b.split("=") for b in (fail_under or "").split(",") if b))
     failures = below_bars(result, bars)
     for f in failures:
         echo(f"below bar: {f}")
