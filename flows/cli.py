@@ -105,6 +105,10 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                                               "the limits); --no-isolate only checks time between stages"),
             hints: Optional[Path] = typer.Option(None, "--hints", help="source hints (a crawl's manifest: file, title, "
                                                                        "date columns) for what texts do not print"),
+            include: Optional[List[str]] = typer.Option(None, "--include", help="only files matching this glob "
+                                                        "(name or path in its folder; repeatable), e.g. '*.txt'"),
+            exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="skip files matching this glob "
+                                                        "(repeatable), e.g. 'Thumbs.db' or 'drafts/*'"),
             allow_errors: bool = typer.Option(False, "--allow-errors",
                                               help="exit 0 (and end the flow run Completed) when documents failed"),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
@@ -146,7 +150,8 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
             summary = flow_fn([str(p) for p in paths], str(out), batch_size=batch_size, use_cache=not force,
                               progress=console.is_terminal and not verbose, wait=wait,
                               max_bytes=max_bytes, time_limit=time_limit, hints=str(hints) if hints else None,
-                              memory_limit=memory_limit, isolate=isolate, allow_errors=allow_errors)
+                              memory_limit=memory_limit, isolate=isolate, allow_errors=allow_errors,
+                              include=include or None, exclude=exclude or None)
     except RunFailed as exc:
         _print_summary(exc.summary, out)
         fail(str(exc), EXIT_FAILED)

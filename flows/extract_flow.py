@@ -161,16 +161,29 @@ def check_overlap(paths: list[Path], out: Path) -> None:
             raise ConfigError("E019", path=display_name(str(p)), out=display_name(str(out)), relation="a folder holding")
 
 
-def resolve_inputs(paths: list[Path], out: Path | None = None) -> list[tuple[Path, Path | None]]:
+def resolve_inputs(paths: list[Path], out: Path | None = None, *, include: list[str] | None = None,
+                   exclude: list[str] | None = None) -> list[tuple[Path, Path | None]]:
     """(file, root) pairs in one order whatever the order of `paths` (sorted by absolute path): a folder
-    argument is the root its files must stay inside; files under the output folder `out` are skipped."""
+    argument is the root its files must stay inside; files under the output folder `out` are skipped.
+
+    `include` / `exclude` are glob patterns matched against a file's path relative to its folder
+    argument and against its name (`*.txt`, `drafts/*`, `Thumbs.db`): a file is kept when it matches
+    some include pattern (or none is given) and no exclude pattern.
+    """
+    from fnmatch import fnmatch
+
+    def wanted(f: Path, root: Path | None) -> bool:
+        names = {f.name, f.relative_to(root).as_posix() if root else f.name}
+        hit = lambda patterns: any(fnmatch(n, pat) for pat in patterns for n in names)  # noqa: E731
+        return (not include or hit(include)) and not (exclude and hit(exclude))
+
     skip = out.resolve() if out is not None else None
     found: dict[str, tuple[Path, Path | None]] = {}
     for p in sorted(paths, key=lambda q: os.path.abspath(q)):
         root = p if p.is_dir() else None
         for f in iter_sources([p]):
             key = os.path.abspath(f)
-            if skip is not None and Path(key).is_relative_to(skip):
+            if (skip is not None and Path(key).is_relative_to(skip)) or not wanted(f, root):
                 continue
             found.setdefault(key, (f, root))
     return [found[k] for k in sorted(found)]
@@ -249,7 +262,8 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
                  progress: bool = False, wait: float = 0.0, max_bytes: int | None = Limits.max_bytes,
                  time_limit: float | None = Limits.time_limit, hints: str | None = None,
                  memory_limit: int | None = Limits.memory_limit, isolate: bool = True,
-                 allow_errors: bool = False) -> dict:
+                 allow_errors: bool = False, include: list[str] | None = None,
+                 exclude: list[str] | None = None) -> dict:
     """Extract every policy file under `paths` into the output folder `out` (one run per folder at a time).
 
     `hints` names a source-hints file (flows/hints.py): a crawl's title/date columns, used where a
@@ -257,6 +271,7 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
     limits enforced by a child process); off, the limits are only checked between stages.
     The run ends Failed (RunFailed, after every good document is stored and the summary artifact
     written) when a document fails, unless `allow_errors`; a missing input fails it at once.
+    `include` / `exclude` are glob patterns choosing files in the folders (`resolve_inputs`).
     """
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
@@ -267,7 +282,7 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
         claim_processes()
         store.clean_temporaries(Path(out))
         summary = _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit, memory_limit),
-                           source_hints, isolate)
+                           source_hints, isolate, include, exclude)
     if summary["errors"] and not allow_errors:
         raise RunFailed("E022", path=display_name(str(Path(out) / "errors")), failed=len(summary["errors"]),
                         documents=summary["documents"], summary=summary)
@@ -275,7 +290,8 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
 
 
 def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool, progress: bool,
-             limits: Limits, source_hints: Hints | None = None, isolate: bool = True) -> dict:
+             limits: Limits, source_hints: Hints | None = None, isolate: bool = True,
+             include: list[str] | None = None, exclude: list[str] | None = None) -> dict:
     started = time.perf_counter()
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -283,7 +299,8 @@ def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool
         watchdog.shared().start()  # the child loads the extractors while the batches are planned
     first_seen = datetime.now(timezone.utc).isoformat(timespec="seconds")
     skip = {Path(source_hints.source).resolve()} if source_hints and source_hints.source else set()
-    items = [(str(f), str(root) if root else None) for f, root in resolve_inputs([Path(p) for p in paths], out_dir)
+    found = resolve_inputs([Path(p) for p in paths], out_dir, include=include, exclude=exclude)
+    items = [(str(f), str(root) if root else None) for f, root in found
              if Path(f).resolve() not in skip]  # a manifest kept beside the texts is not a document
     batch_size = batch_size or auto_batch_size(len(items))
     batches = [items[i:i + batch_size] for i in range(0, len(items), max(1, batch_size))]

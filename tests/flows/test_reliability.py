@@ -349,3 +349,18 @@ def test_flow_with_a_missing_input_ends_failed(tmp_path):
     with pytest.raises(ConfigError) as info:
         state.result()
     assert info.value.code == "E023" and "nowhere" in info.value.message
+
+
+@pytest.mark.parametrize("include, exclude, kept", [
+    (None, None, ["a.txt", "drafts/b.txt", "Thumbs.db"]),
+    (None, ["Thumbs.db"], ["a.txt", "drafts/b.txt"]),
+    (["*.txt"], ["drafts/*"], ["a.txt"]),
+], ids=["all", "exclude_name", "include_and_exclude_path"])
+def test_inputs_include_and_exclude_globs(tmp_path, include, exclude, kept):
+    from flows.extract_flow import resolve_inputs
+
+    (tmp_path / "drafts").mkdir()
+    for name in ("a.txt", "drafts/b.txt", "Thumbs.db"):
+        (tmp_path / name).write_text(policy(70), encoding="utf-8")
+    found = resolve_inputs([tmp_path], include=include, exclude=exclude)
+    assert sorted(f.relative_to(tmp_path).as_posix() for f, _ in found) == sorted(kept)
