@@ -1,11 +1,12 @@
 """The HTML review report of a diff and the `diffs/index.html` page of an output folder.
 
 Both are self-contained (inline CSS and JS, no network) and escape every policy text and file
-name. The report lists the changes in document order, each linked to its place in the redline or
-in a revision's full text; changes can be filtered by kind and stepped through with j/k (or n/p);
-runs of renumbered measures (the diff's `group` ids) fold into one line. The redline strikes
-deletions, underlines insertions and highlights changed figures; the full texts highlight every
-extracted record (legend at the top). Printing shows everything: both full texts, no scroll boxes.
+name. The report opens with the reviewer's summary (`flows.summary`), then lists the changes in
+document order, each linked to its place in the redline or in a revision's full text; changes can
+be filtered by kind and stepped through with j/k (or n/p); runs of renumbered measures (the diff's
+`group` ids) fold into one line. The redline strikes deletions, underlines insertions and
+highlights changed figures; the full texts highlight every extracted record (legend at the top).
+Printing shows everything: both full texts, no scroll boxes.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from html import escape
 from urllib.parse import quote
 
 from flows.report import CHANGE_LABELS, KIND_LABELS, describe
+from flows.summary import summarize
 
 FILTER_KINDS = {"amounts": "金额", "targets": "目标", "units": "单位", "conditions": "条件", "text": "正文"}
 ENTITY_KINDS = {"amount": "amounts", "target": "targets", "unit": "units", "condition": "conditions"}
@@ -243,6 +245,7 @@ a.go.current{background:#ffef99;outline:2px solid #c90}
 tr.current,.rec.current{outline:3px solid #c00}
 .tablist button{margin-right:.3em;padding:.3em .8em;border:1px solid #999;background:#eee;cursor:pointer}
 .tablist button[aria-selected=true]{background:#fff;border-bottom-color:#fff;font-weight:bold}
+ul.summary{padding-left:1.4em} ul.summary li{margin:.2em 0} ul.summary a{color:inherit}
 .counts td,.counts th{padding:.1em .6em;text-align:right} .keys{font-size:.85em;color:#555}
 .print-only{display:none}
 @media screen{
@@ -277,7 +280,10 @@ if(t.scrollIntoView)t.scrollIntoView({block:'center'});
 if(a.scrollIntoView&&a.offsetParent)a.scrollIntoView({block:'nearest'});
 if(focus)a.focus({preventScroll:true});
 if(history.replaceState)history.replaceState(null,'','#'+id);}
+function line(id){var li=d.getElementById(id);if(!li)return null;var a=li.querySelector('a.go'),x=li.closest('details');
+return shown(a)||!x?a:x.parentNode.querySelector('a.go');}
 d.addEventListener('click',function(e){var a=e.target.closest('a.go');if(a){e.preventDefault();go(a,true);return;}
+var s=e.target.closest('a.to-change');if(s){e.preventDefault();a=line(s.getAttribute('href').slice(1));if(a)go(a,true);return;}
 var r=e.target.closest('.rec'),p=d.getElementById('panel');if(!r){p.style.display='none';return;}
 p.textContent=r.getAttribute('data-kind')+'\n'+JSON.stringify(JSON.parse(r.getAttribute('data-fields')),null,1);
 p.style.display='block';});
@@ -312,7 +318,8 @@ r.filtered_rows=[].filter.call(d.querySelectorAll('tr.measure-change'),function(
 d.body.dispatchEvent(new KeyboardEvent('keydown',{key:'n',bubbles:true}));
 r.next_kind=cur?cur.closest('li').getAttribute('data-kind'):null;
 boxes.forEach(function(b){b.checked=true;b.dispatchEvent(new Event('change'));});
-r.restored=links().length;var o=d.createElement('pre');o.id='selftest';o.textContent=JSON.stringify(r);d.body.appendChild(o);}
+r.restored=links().length;var S=d.querySelectorAll('#summary a.to-change');r.summary_links=S.length;
+r.summary_reached=[].map.call(S,function(x){x.click();return !!cur&&!!d.querySelector(':not(a).current');}).filter(Boolean).length;var o=d.createElement('pre');o.id='selftest';o.textContent=JSON.stringify(r);d.body.appendChild(o);}
 })();
 """
 
@@ -409,6 +416,18 @@ def _change_list(d: dict, targets: list[str]) -> str:
     return f'<ol class="changes">{"".join(items)}</ol>' if items else "<p>无变更 No changes</p>"
 
 
+def _summary(d: dict) -> str:
+    """The reviewer's summary (`flows.summary`): Chinese lines, English field names on hover, each linked
+    to its first change in the list."""
+    lines = []
+    for it in summarize(d):
+        text = escape(it["text"])
+        body = f'<a class="to-change" href="#{escape(it["anchor"], quote=True)}">{text}</a>' if it["anchor"] else text
+        lines.append(f'<li data-kind="{escape(it["kind"], quote=True)}" title="{escape(it["title"], quote=True)}">'
+                     f"{body}</li>")
+    return f'<section id="summary"><h2>摘要 Summary</h2><ul class="summary">{"".join(lines)}</ul></section>'
+
+
 def html(d: dict, old: dict, new: dict) -> str:
     """The self-contained HTML review report of diff `d` (old -> new).
 
@@ -445,9 +464,10 @@ def html(d: dict, old: dict, new: dict) -> str:
 <main>
 <header id="top"><h1>{title}</h1>
 <p>{f_old} ({s_old}) → {f_new} ({s_new}): {len(d['changes'])} changes</p>
+</header>
+{_summary(d)}
 <table class="counts"><tr>{count_cells}</tr><tr>{count_vals}</tr></table>
-{_legend()}</header>
-<section id="summary"></section>
+{_legend()}
 <h2>措施对比 Changed measures</h2>
 <table class="side"><tr><th style="width:7em">措施</th><th>{f_old}</th><th>{f_new}</th></tr>{body_rows}</table>
 <h2>全文标注 Extracted records</h2>

@@ -1,5 +1,5 @@
-"""HTML review report: change list order and links, renumbering folded, tabs, print rules, the index page,
-and the report's interactions in headless Chromium."""
+"""HTML review report: summary first, change list order and links, renumbering folded, tabs, print rules, the
+index page, and the report's interactions in headless Chromium."""
 import json
 import re
 import shutil
@@ -88,6 +88,29 @@ def test_html_report_links_every_change_to_an_id_on_the_page(seed_case):
     assert rows and set(rows) <= set(hrefs)  # every redline row is reached from the list
 
 
+def test_html_report_folds_renumbering_on_seed_004_to_at_most_12_lines(seed_case):
+    d, _, _, page = seed_case
+    labels = [c for c in d["changes"] if c.get("field") == "label"]
+    assert len(labels) == 23 and len(d["changes"]) > 30
+    items = _items(page)
+    assert len(items) <= 12, items
+    assert sum("重新编号" in line for line in items) == 1
+    assert next(line for line in items if "重新编号" in line).startswith("措施 2–24 → 3–25")
+
+
+def test_html_report_summary_first_with_english_names_on_hover(seed_case):
+    d, _, _, page = seed_case
+    assert page.index('id="summary"') < page.index("措施对比 Changed measures")
+    lines = re.findall(r'<li data-kind="(\w+)" title="([^"]*)">(.*?)</li>', re.search(
+        r'<ul class="summary">(.*?)</ul>', page, flags=re.S).group(1))
+    assert 3 <= len(lines) <= 12
+    money = [(unescape(t), re.sub(r"<[^>]+>", "", x)) for k, t, x in lines if k == "amount"]
+    assert len(money) == 3 and all("condition=" in t and "value_yuan" in t for t, _ in money)
+    assert all("「" in text and "→" in text for _, text in money)  # whose amount, before → after
+    anchors = re.findall(r'class="to-change" href="#(change-\d+)"', page)
+    assert anchors and all(f'id="{a}"' in page for a in anchors)
+
+
 def test_html_report_tabs_select_the_new_revision_under_its_own_name(seed_case):
     _, _, _, page = seed_case
     tabs = re.findall(r'<button type="button" role="tab" id="(tab-\w+)" aria-controls="(rev-\w+)" '
@@ -146,9 +169,10 @@ def _selftest(tmp: Path, page: str) -> dict:
 def test_html_report_seed_004_lines_and_filter_in_headless_chromium(seed_case, tmp_path):
     d, _, _, page = seed_case
     got = _selftest(tmp_path, page)
-    assert got["links"] == len(change_lines(d["changes"]))  # folded members are not stepped through
+    assert got["links"] == len(change_lines(d["changes"])) <= 12  # folded members are not stepped through
     assert got["filtered_kinds"] == ["amounts"] * 4  # three changed, one added with the new measure
     assert got["filtered_rows"] == 4 and got["restored"] == got["links"]
+    assert got["summary_reached"] == got["summary_links"] >= 5  # each summary line leads to its change
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it on Debian)")
