@@ -70,6 +70,19 @@ def _output_failure(exc: OSError, out: Path) -> None:
     fail("[E020] " + Errors.E020.format(path=out, cause=exc.strerror or exc, hint=hint), EXIT_OUTPUT)
 
 
+def _quiet_run_failed() -> None:
+    """Prefect logs a flow's exception with its traceback; RunFailed (documents failed) is reported by
+    the CLI in one line, so its traceback is left to -v."""
+    import logging
+
+    from schemas.errors import RunFailed
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], RunFailed))
+
+    logging.getLogger("prefect.flow_runs").addFilter(keep)
+
+
 def _check_dask(address: str) -> None:
     """A Dask scheduler address that parses and answers within 5 s, else one line and exit 2."""
     import socket
@@ -143,6 +156,8 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                                                  "dashboard_address": None}))
         flow_fn = extract_flow.with_options(task_runner=runner)
     claim_processes()  # before Prefect starts its temporary server, so that the server carries the mark
+    if not verbose:
+        _quiet_run_failed()
     try:
         with output_lock(out, wait=wait):
             pass  # queue (or fail clearly) before Prefect starts; the flow then takes the lock itself
