@@ -17,7 +17,7 @@ from collections import Counter
 from html import escape
 from urllib.parse import quote
 
-from flows.report import CHANGE_LABELS, KIND_LABELS, describe
+from flows.report import CHANGE_LABELS, KIND_LABELS, describe, fmt_value
 from flows.summary import summarize
 
 FILTER_KINDS = {"amounts": "金额", "targets": "目标", "units": "单位", "conditions": "条件", "text": "正文"}
@@ -33,16 +33,6 @@ def kind_counts(changes: list[dict]) -> dict[str, int]:
     """Changes per filter kind, every kind present (zeros included), in FILTER_KINDS order."""
     n = Counter(change_kind(c) for c in changes)
     return {k: n[k] for k in FILTER_KINDS}
-
-
-def _value(v) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, (list, dict)):
-        return json.dumps(v, ensure_ascii=False)
-    return str(v)
 
 
 # --- redline -------------------------------------------------------------------------------------
@@ -144,7 +134,7 @@ def _annotated(doc: dict, prefix: str = "new", anchors=()) -> str:
             out.append(marker(marks[k]))
             k += 1
         payload = escape(json.dumps(fields, ensure_ascii=False), quote=True)
-        tip = escape("; ".join(f"{key}={_value(v)}" for key, v in fields.items()), quote=True)
+        tip = escape("; ".join(f"{key}={fmt_value(v)}" for key, v in fields.items()), quote=True)
         out.append(f'<span class="rec {kind}"{rid} data-kind="{kind}" data-fields="{payload}" title="{tip}">'
                    f"{escape(text[a:b])}</span>")
         pos, open_end = b, b

@@ -11,7 +11,8 @@ ENTITY_LABELS = {"metadata": "元数据", "section": "章节", "measure": "措�
 CHANGE_LABELS = {"added": "新增", "removed": "删除", "modified": "修改"}
 
 
-def _fmt(v) -> str:
+def fmt_value(v) -> str:
+    """A field value as a reader sees it: — for none, 5 not 5.0, JSON for lists and objects."""
     if v is None:
         return "—"
     if isinstance(v, float) and v.is_integer():
@@ -55,9 +56,9 @@ def describe(c: dict) -> str:
     if c["change"] == "modified":
         if c.get("field") == "text" and c["entity"] == "measure":
             return f"{head} 正文{where}"
-        return f"{head} {c.get('field')}: {_fmt(c.get('from'))} → {_fmt(c.get('to'))}{where}"
+        return f"{head} {c.get('field')}: {fmt_value(c.get('from'))} → {fmt_value(c.get('to'))}{where}"
     shown = {"amount": ("bound", "value_yuan", "ratio"), "target": ("value", "unit"), "section": ("label", "title")}
-    ident = ", ".join(f"{k}={_fmt(c.get(k))}" for k in shown.get(c["entity"], ()) if c.get(k) is not None)
+    ident = ", ".join(f"{k}={fmt_value(c.get(k))}" for k in shown.get(c["entity"], ()) if c.get(k) is not None)
     return f"{head}{' ' + ident if ident else ''}{where}"
 
 
