@@ -15,7 +15,19 @@ from flows.review import history, review_paths, write_review
 
 
 def pairs(out: Path) -> list[tuple[str, str, str]]:
-    """(policy_id, older revision, newer revision) for every consecutive pair of every policy's history."""
+    """(policy_id, older revision, newer revision) for every consecutive pair of every policy's history.
+
+    Read from the `revisions` table (refreshed just before reviews, ordered by history) rather than
+    by parsing every stored revision on every run; the store is read only when the table is missing.
+    """
+    table = out / "tables" / "revisions.parquet"
+    if table.exists():
+        import pyarrow.parquet as pq
+
+        rows = pq.read_table(table, columns=["policy_id", "revision_id", "position"]).to_pylist()
+        rows.sort(key=lambda r: (r["policy_id"], r["position"]))
+        return [(a["policy_id"], a["revision_id"], b["revision_id"]) for a, b in zip(rows, rows[1:])
+                if a["policy_id"] == b["policy_id"]]
     found = []
     for pid, rows in history(out).items():
         found += [(pid, a["revision_id"], b["revision_id"]) for a, b in zip(rows, rows[1:])]
