@@ -40,16 +40,16 @@ test-all: test test-slow
 # Benchmark on a synthetic corpus (N documents, default 1000); prints one JSON object.
 N ?= 1000
 bench: install
-	N=$(N) $(BIN)/python -m flows.bench
+	N=$(N) $(BIN)/python -m policyflow.flows.bench
 
 # What hostile files cost (99k-page PDF, 3 GB-inflating docx, 2 GB text, 2,000-measure diff); prints one JSON object.
 bench-hostile: install
-	$(BIN)/python -m flows.bench_hostile
+	$(BIN)/python -m policyflow.flows.bench_hostile
 
 # Fuzz the extractors with generated hostile texts (CASES, default 10000); prints one JSON object.
 CASES ?= 10000
 fuzz: install
-	CASES=$(CASES) $(BIN)/python -m flows.fuzz
+	CASES=$(CASES) $(BIN)/python -m policyflow.flows.fuzz
 
 # Coverage on a real corpus (no gold): share of documents with each field and record kind, per subfolder.
 CORPUS ?= ../shared/corpus/real

@@ -4,7 +4,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-__version__ = "0.1.0"
+from policyflow import __version__
 
 
 @lru_cache(maxsize=1)

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import regex
 
-from extractors import lexicon
-from extractors.clauses import CLAUSE_END, PERIOD_END, REACH, SENTENCE_END, Boundaries, find_any, words
-from extractors.conditions import conditional_clause, distribute, find_condition
-from extractors.normalize import Normalized, compact
-from extractors.numbers import Quantity
-from schemas.errors import warning
+from policyflow.extractors import lexicon
+from policyflow.extractors.clauses import CLAUSE_END, PERIOD_END, REACH, SENTENCE_END, Boundaries, find_any, words
+from policyflow.extractors.conditions import conditional_clause, distribute, find_condition
+from policyflow.extractors.normalize import Normalized, compact
+from policyflow.extractors.numbers import Quantity
+from policyflow.schemas.errors import warning
 
 _A = words()["amounts"]
 _SAME = lexicon.compile_(_A["same_amount"])

@@ -14,8 +14,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from extractors import lexicon
-from extractors.normalize import TRANSLATE, Normalized, compact
+from policyflow.extractors import lexicon
+from policyflow.extractors.normalize import TRANSLATE, Normalized, compact
 
 _M = lexicon.patterns()["metadata"]
 _A = lexicon.patterns()["anatomy"]
@@ -122,7 +122,7 @@ def split_orgs(s: str) -> list[str]:
     c = compact(s)
     if not is_org_line(c):
         return []
-    from extractors.metadata import region_of  # the gazetteer lives with metadata
+    from policyflow.extractors.metadata import region_of  # the gazetteer lives with metadata
 
     region = region_of(c)
     if region and c.count(region) > 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import regex
 
-from extractors import lexicon
+from policyflow.extractors import lexicon
 
 _B = lexicon.patterns()["blocks"]
 LONG_LINE = _B["long_line"]

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import regex
 
-from extractors import lexicon
+from policyflow.extractors import lexicon
 
 
 @lru_cache(maxsize=1)

@@ -19,8 +19,8 @@ from functools import lru_cache
 
 import regex
 
-from extractors import lexicon
-from extractors.clauses import words
+from policyflow.extractors import lexicon
+from policyflow.extractors.clauses import words
 
 _A = words()["amounts"]
 _MERIT = lexicon.compile_(_A["condition_merit"])

@@ -11,10 +11,10 @@ from functools import lru_cache
 
 import regex
 
-from extractors import lexicon
-from extractors.normalize import TRANSLATE, Normalized, compact
-from extractors.numbers import parse_int
-from extractors.anatomy import (Line, anatomy, closing_start, is_date_line, is_org_line, issued_policy, lines,
+from policyflow.extractors import lexicon
+from policyflow.extractors.normalize import TRANSLATE, Normalized, compact
+from policyflow.extractors.numbers import parse_int
+from policyflow.extractors.anatomy import (Line, anatomy, closing_start, is_date_line, is_org_line, issued_policy, lines,
                                 order_number, split_orgs, tidy_doc_number)
 
 _M = lexicon.patterns()["metadata"]
@@ -380,7 +380,7 @@ def extract_metadata(norm: Normalized, *, portal: dict | None = None, hints: dic
         "index_number": compact(portal["索引号"]) if portal.get("索引号") else None,
         "publish_date": publish,
     }
-    from schemas.errors import warning
+    from policyflow.schemas.errors import warning
     filled = _from_hints(meta, hints) if hints else []
     if "title" in filled and meta["period"] is None:
         meta["period"] = _period(meta["title"], norm.text, meta["issue_date"])

@@ -12,7 +12,7 @@ import io
 from functools import lru_cache
 from typing import Iterable
 
-from extractors import lexicon
+from policyflow.extractors import lexicon
 
 SPANS_KEY = "policyflow"
 RULER_KEY = "ruler"

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import regex
 
-from extractors import lexicon
-from extractors.blocks import hard_wraps, lost_breaks
+from policyflow.extractors import lexicon
+from policyflow.extractors.blocks import hard_wraps, lost_breaks
 
 TRANSLATE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 TRANSLATE.update({cp: 0x20 for cp in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x1680)})

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import regex
 
-from extractors import lexicon
+from policyflow.extractors import lexicon
 
 _D = tomllib.loads(lexicon.data_text("numbers.toml"))
 _U, _CN = _D["units"], _D["cn"]

@@ -4,22 +4,22 @@ from __future__ import annotations
 import hashlib
 import time
 
-from extractors import fingerprint
-from extractors.metadata import extract_metadata
-from extractors.normalize import Normalized, compact, normalize, revision_digest
-from extractors.anatomy import anatomy
-from extractors.structure import extract_structure
-from extractors.amounts import extract_amounts
-from extractors.clauses import MAX_FIGURES
-from extractors.numbers import find_quantities
-from extractors.targets import extract_targets
-from extractors.units import extract_units, measure_index
+from policyflow.extractors import fingerprint
+from policyflow.extractors.metadata import extract_metadata
+from policyflow.extractors.normalize import Normalized, compact, normalize, revision_digest
+from policyflow.extractors.anatomy import anatomy
+from policyflow.extractors.structure import extract_structure
+from policyflow.extractors.amounts import extract_amounts
+from policyflow.extractors.clauses import MAX_FIGURES
+from policyflow.extractors.numbers import find_quantities
+from policyflow.extractors.targets import extract_targets
+from policyflow.extractors.units import extract_units, measure_index
 
 
 
 def policy_id(metadata: dict) -> str:
     """Stable id of a policy: region + issuer + title, status marks and width/space differences removed."""
-    from extractors.metadata import _STATUS  # the status-mark pattern lives with metadata
+    from policyflow.extractors.metadata import _STATUS  # the status-mark pattern lives with metadata
 
     parts = [metadata.get("region") or "", metadata.get("issuer") or "", metadata.get("title") or ""]
     key = "|".join(normalize(_STATUS.sub("", compact(p)), join_breaks=False).text for p in parts)
@@ -38,7 +38,7 @@ def _goal_spans(sections: list[dict]) -> list[tuple[int, int]]:
 
 def _check(deadline: float | None, stage: str) -> None:
     if deadline is not None and time.perf_counter() > deadline:
-        from schemas.errors import ExtractionError
+        from policyflow.schemas.errors import ExtractionError
 
         raise ExtractionError("E015", stage=stage, path="the document", limit="")
 
@@ -62,7 +62,7 @@ def extract(text: str, *, portal: dict | None = None, hints: dict | None = None,
     in_measure = measure_index(measures)
     quantities = find_quantities(norm.text)
     if len(quantities) > MAX_FIGURES:
-        from schemas.errors import warning
+        from policyflow.schemas.errors import warning
 
         warnings.append(warning("W009", span=norm.span(quantities[MAX_FIGURES].start, len(norm.text)),
                                 found=len(quantities), limit=MAX_FIGURES))
@@ -87,6 +87,6 @@ def extract(text: str, *, portal: dict | None = None, hints: dict | None = None,
         "extractor_version": fingerprint(),
     }
     if not measures:
-        from schemas.errors import warning
+        from policyflow.schemas.errors import warning
         doc["warnings"].append(warning("W004"))
     return doc

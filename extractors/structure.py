@@ -7,9 +7,9 @@ lines) is never part of the last measure.
 """
 from __future__ import annotations
 
-from extractors import lexicon
-from extractors.anatomy import Line, closing_start, is_date_line, is_org_line, lines  # noqa: F401 (re-exported)
-from extractors.normalize import Normalized, compact
+from policyflow.extractors import lexicon
+from policyflow.extractors.anatomy import Line, closing_start, is_date_line, is_org_line, lines  # noqa: F401 (re-exported)
+from policyflow.extractors.normalize import Normalized, compact
 
 _RULES = lexicon.patterns()["structure"]["rules"]
 _HEADING_FORBIDDEN = frozenset(_RULES["heading_forbidden"])

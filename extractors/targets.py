@@ -11,11 +11,11 @@ import bisect
 
 import regex
 
-from extractors import lexicon
-from extractors.clauses import CLAUSE_END, PERIOD_END, SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
-from extractors.normalize import Normalized, compact
-from extractors.nlp import strip_leading
-from extractors.numbers import Quantity, parse_int
+from policyflow.extractors import lexicon
+from policyflow.extractors.clauses import CLAUSE_END, PERIOD_END, SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
+from policyflow.extractors.normalize import Normalized, compact
+from policyflow.extractors.nlp import strip_leading
+from policyflow.extractors.numbers import Quantity, parse_int
 
 _T = words()["targets"]
 _HORIZON = lexicon.compile_(_T["horizon"])

@@ -12,9 +12,9 @@ from functools import lru_cache
 
 import regex
 
-from extractors import lexicon
-from extractors.metadata import region_of, regions
-from extractors.normalize import Normalized, compact
+from policyflow.extractors import lexicon
+from policyflow.extractors.metadata import region_of, regions
+from policyflow.extractors.normalize import Normalized, compact
 
 _U = lexicon.patterns()["units"]
 _ROLES: dict[str, str] = _U["markers"]

@@ -10,9 +10,9 @@ import contextlib
 import io
 from pathlib import Path
 
-from flows.evaluate import Scorer, load_gold
-from flows.extract_flow import build_document
-from flows.ingest import read_document
+from policyflow.flows.evaluate import Scorer, load_gold
+from policyflow.flows.extract_flow import build_document
+from policyflow.flows.ingest import read_document
 
 
 def jionlp_money(text: str) -> list[dict]:

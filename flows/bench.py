@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from extractors import lexicon
+from policyflow.extractors import lexicon
 
 TOPICS = ["科技型企业梯次培育", "科技成果转移转化", "创新平台能级提升", "研发投入激励", "高新技术企业培育",
           "科技金融深度融合", "产学研协同创新", "数字经济创新发展", "人才引育", "知识产权强市建设"]
@@ -161,10 +161,10 @@ def _peak_rss_mib() -> float:
 
 def run(n: int = 1000, *, workdir: Path | None = None, jionlp: bool = True, profile: Path | None = None) -> dict:
     """Build the corpus and measure; returns the figures printed by `make bench`."""
-    from flows.extract_flow import extract_flow, local_settings, process_document
-    from flows.store import iter_revisions, write_catalog, write_tables
-    from extractors.pipeline import extract
-    from extractors.nlp import pipeline
+    from policyflow.flows.extract_flow import extract_flow, local_settings, process_document
+    from policyflow.flows.store import iter_revisions, write_catalog, write_tables
+    from policyflow.extractors.pipeline import extract
+    from policyflow.extractors.nlp import pipeline
 
     tmp = Path(workdir or tempfile.mkdtemp(prefix="policyflow-bench-"))
     corpus, out = tmp / "corpus", tmp / "out"

@@ -71,9 +71,9 @@ def _peak_mb() -> int:
 
 def hostile_files(tmp: Path) -> dict:
     """Each hostile file through the flow's per-document path, under the watchdog."""
-    from flows import watchdog
-    from flows.documents import Limits
-    from flows.extract_flow import run_document
+    from policyflow.flows import watchdog
+    from policyflow.flows.documents import Limits
+    from policyflow.flows.extract_flow import run_document
 
     src, out = tmp / "src", tmp / "out"
     src.mkdir(parents=True, exist_ok=True)
@@ -95,9 +95,9 @@ def hostile_files(tmp: Path) -> dict:
 
 def long_pair(tmp: Path, n: int = 2000) -> dict:
     """A draft/final pair of n measures reviewed as the flow does (diff JSON, Markdown, HTML)."""
-    from flows.documents import build_document
-    from flows.ingest import Ingested
-    from flows.review import write_review
+    from policyflow.flows.documents import build_document
+    from policyflow.flows.ingest import Ingested
+    from policyflow.flows.review import write_review
 
     def doc(text: str, name: str) -> dict:
         ing = Ingested(path=Path(name), filename=name, text=text, encoding="utf-8", format="text", sha256=name * 4,

@@ -32,6 +32,37 @@ def _prefect_env(verbose: bool) -> None:
 
 
 EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_OUTPUT = 1, 2, 3, 4  # documented in the README
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+OPTIONS = {"quiet": False}
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from policyflow import __version__
+        from policyflow.extractors import fingerprint
+        from policyflow.schemas.models import SCHEMA_VERSION
+
+        typer.echo(f"policyflow {__version__} (extractors {fingerprint()}, contract {SCHEMA_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                          help="print the version (package, extractor fingerprint, contract) and exit"),
+             quiet: bool = typer.Option(False, "--quiet", "-q", help="print errors and warnings only"),
+             log_level: Optional[str] = typer.Option(None, "--log-level", metavar="LEVEL",
+                                                     help="log level of Prefect's and policyflow's loggers: "
+                                                          "DEBUG, INFO, WARNING (default), ERROR")) -> None:
+    """Turn Chinese policy texts into validated, source-grounded data."""
+    OPTIONS["quiet"] = quiet
+    if log_level is not None:
+        level = log_level.strip().upper()
+        if level not in LOG_LEVELS:
+            fail(f"--log-level {log_level!r} is not one of {', '.join(LOG_LEVELS)}.", EXIT_USAGE)
+        os.environ["PREFECT_LOGGING_LEVEL"] = level
+        import logging
+
+        logging.getLogger("policyflow").setLevel(level)
 
 
 def plain(text) -> str:
@@ -61,7 +92,7 @@ def _output_failure(exc: OSError, out: Path) -> None:
     """E020 for a full disk, a read-only or unwritable output folder: one line, exit 4."""
     import errno
 
-    from schemas.errors import Errors
+    from policyflow.schemas.errors import Errors
 
     hint = {errno.ENOSPC: "free some space and re-run.", errno.EDQUOT: "free some space and re-run.",
             errno.EROFS: "the file system is read-only; choose another --out.",
@@ -75,7 +106,7 @@ def _quiet_run_failed() -> None:
     the CLI in one line, so its traceback is left to -v."""
     import logging
 
-    from schemas.errors import RunFailed
+    from policyflow.schemas.errors import RunFailed
 
     def keep(record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], RunFailed))
@@ -124,13 +155,15 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                                                         "(repeatable), e.g. 'Thumbs.db' or 'drafts/*'"),
             allow_errors: bool = typer.Option(False, "--allow-errors",
                                               help="exit 0 (and end the flow run Completed) when documents failed"),
+            json_summary: bool = typer.Option(False, "--json", help="print the run summary as JSON on stdout "
+                                                                    "(counts, records, errors; tables go to stderr)"),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
     """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb, diffs/)."""
     _prefect_env(verbose)
-    from flows.extract_flow import check_overlap, claim_processes, extract_flow, local_settings
-    from flows.hints import load_hints
-    from flows.store import output_lock
-    from schemas.errors import ConfigError, HintsError, LockedError, RunFailed
+    from policyflow.flows.extract_flow import check_overlap, claim_processes, extract_flow, local_settings
+    from policyflow.flows.hints import load_hints
+    from policyflow.flows.store import output_lock
+    from policyflow.schemas.errors import ConfigError, HintsError, LockedError, RunFailed
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -168,7 +201,7 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                               memory_limit=memory_limit, isolate=isolate, allow_errors=allow_errors,
                               include=include or None, exclude=exclude or None)
     except RunFailed as exc:
-        _print_summary(exc.summary, out)
+        _print_summary(exc.summary, out, as_json=json_summary)
         fail(str(exc), EXIT_FAILED)
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
@@ -176,7 +209,7 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
         if verbose:
             raise
         _output_failure(exc, out)
-    _print_summary(summary, out)
+    _print_summary(summary, out, as_json=json_summary)
     if summary["errors"]:
         console.print(safe(f"{len(summary['errors'])} document(s) failed (allowed); error records in "
                            f"{out / 'errors'}"), style="yellow", highlight=False, soft_wrap=True)
@@ -195,7 +228,7 @@ def serve(raw: Path = typer.Option(Path("raw"), help="folder of policy files to 
     from prefect.client.schemas.schedules import CronSchedule
     from pydantic import ValidationError
 
-    from flows.extract_flow import extract_flow
+    from policyflow.flows.extract_flow import extract_flow
 
     try:
         schedule = CronSchedule(cron=cron, timezone=timezone_)
@@ -211,7 +244,17 @@ def serve(raw: Path = typer.Option(Path("raw"), help="folder of policy files to 
                        description="Extract policy texts into validated JSON, Parquet and DuckDB.")
 
 
-def _print_summary(summary: dict, out: Path) -> None:
+def _print_summary(summary: dict | None, out: Path, *, as_json: bool = False) -> None:
+    """The run's tables on stderr (errors only with --quiet); with `as_json` the summary on stdout."""
+    summary = summary or {"documents": 0, "extracted": 0, "unchanged": 0, "duplicates": 0, "warnings": 0,
+                          "errors": [], "records": {}}
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, sort_keys=True, default=str))
+    if OPTIONS["quiet"]:
+        for e in summary["errors"]:
+            console.print(f"[yellow]{safe(e['filename'])}[/] {safe('[' + e['code'] + ']')} {safe(e['message'])}",
+                          highlight=False)
+        return
     t = Table(title=safe(f"policyflow extract → {out}"))
     for col in ("documents", "extracted", "unchanged", "duplicates", "warnings", "errors", "seconds"):
         t.add_column(col, justify="right")
@@ -235,8 +278,8 @@ def evaluate(gold: Path = typer.Option(..., help="folder of gold JSON files (GOL
              json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
              fail_under: Optional[str] = typer.Option(None, help="bars, e.g. measures=0.95,amounts=0.9")) -> None:
     """Score extraction output against gold annotations."""
-    from flows.evaluate import below_bars, evaluate as run, render
-    from schemas.errors import GoldError
+    from policyflow.flows.evaluate import below_bars, evaluate as run, render
+    from policyflow.schemas.errors import GoldError
 
     if not gold.is_dir() or not any(gold.glob("*.json")):
         fail(f"No gold files: {gold} is not a folder of gold JSON files.", EXIT_USAGE)
@@ -274,10 +317,10 @@ def coverage(paths: List[Path] = typer.Argument(..., help="files or folders (a c
              hints: Optional[Path] = typer.Option(None, "--hints", help="source hints (a crawl's manifest: file, title, "
                                                                         "date columns) for what texts do not print")) -> None:
     """Share of documents with a title, issuer, measures, amounts... overall and per subfolder (no gold needed)."""
-    from flows.coverage import below_floors, coverage as run, parse_floors, render
-    from flows.extract_flow import Limits
-    from flows.hints import load_hints
-    from schemas.errors import HintsError
+    from policyflow.flows.coverage import below_floors, coverage as run, parse_floors, render
+    from policyflow.flows.extract_flow import Limits
+    from policyflow.flows.hints import load_hints
+    from policyflow.schemas.errors import HintsError
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -325,9 +368,9 @@ def _stored_revision(ref: str, out: Path) -> dict | None:
 
 def _revision(ref: str, out: Path) -> dict:
     """A revision from a source file (extracted now) or from the store by its revision id or a prefix of it."""
-    from flows.extract_flow import build_document
-    from flows.ingest import read_document
-    from schemas.errors import PolicyflowError
+    from policyflow.flows.extract_flow import build_document
+    from policyflow.flows.ingest import read_document
+    from policyflow.schemas.errors import PolicyflowError
 
     path = Path(ref)
     if path.is_file():
@@ -359,9 +402,9 @@ def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files, revision id
          json_out: Optional[Path] = typer.Option(None, "--json-out", help="also write the diff JSON here")) -> None:
     """Diff two revisions: print what changed (exit 0 when the same, 1 when they differ, 2 for usage errors);
     the JSON, Markdown and HTML are written under OUT/diffs/<policy_id>/."""
-    from flows.review import history, load_revision, write_review
-    from flows.store import atomic_write
-    from flows.summary import plain_lines, summarize
+    from policyflow.flows.review import history, load_revision, write_review
+    from policyflow.flows.store import atomic_write
+    from policyflow.flows.summary import plain_lines, summarize
 
     try:
         if len(refs) == 1:
@@ -404,7 +447,7 @@ def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files, revision id
 def history(policy: Optional[str] = typer.Argument(None, help="a policy id (default: every policy)"),
             out: Path = typer.Option(Path("output"), "--out", "-o", help="output folder (the revision store)")) -> None:
     """List policies and their revisions in order (issue date, draft before final, first seen)."""
-    from flows.review import history as load
+    from policyflow.flows.review import history as load
 
     policies = load(out, policy)
     if not policies:
@@ -424,7 +467,7 @@ def history(policy: Optional[str] = typer.Argument(None, help="a policy id (defa
 def anchor(gold: Path = typer.Option(..., help="folder of gold JSON files"),
            sources: Path = typer.Option(..., help="folder holding the gold documents' source files")) -> None:
     """Value-only amount score of JioNLP's money extractor beside policyflow's (dev dependency jionlp)."""
-    from flows.anchor import compare, render
+    from policyflow.flows.anchor import compare, render
 
     try:
         echo(render(compare(gold, sources)))
@@ -436,7 +479,7 @@ def anchor(gold: Path = typer.Option(..., help="folder of gold JSON files"),
 @app.command()
 def schema(check: bool = typer.Option(False, "--check", help="fail if schemas/json is stale instead of writing")) -> None:
     """Write the JSON Schema files exported from the pydantic models into schemas/json/."""
-    from schemas import export
+    from policyflow.schemas import export
 
     if check:
         stale = [n for n, text in export.render().items()
@@ -448,8 +491,8 @@ def schema(check: bool = typer.Option(False, "--check", help="fail if schemas/js
         echo(str(p))
 
 
-def main() -> None:
-    app()
+def main(prog_name: str | None = None) -> None:
+    app(prog_name=prog_name)
 
 
 if __name__ == "__main__":

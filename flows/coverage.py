@@ -15,10 +15,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from flows.extract_flow import KINDS, Limits, Progress, build_document
-from flows.hints import Hints
-from flows.ingest import FORMATS, iter_sources, read_document
-from schemas.errors import PolicyflowError
+from policyflow.flows.extract_flow import KINDS, Limits, Progress, build_document
+from policyflow.flows.hints import Hints
+from policyflow.flows.ingest import FORMATS, iter_sources, read_document
+from policyflow.schemas.errors import PolicyflowError
 
 FIELDS = ("title", "issuer", "doc_number", "issue_date")
 # keys of `shares`: a metadata field present (title_in_text: found in the text itself, not in source
@@ -118,7 +118,7 @@ def _warm_up() -> float:
     that neither the throughput nor the slowest-documents list charges it to the first document that needs it."""
     t0 = time.perf_counter()
     try:
-        from extractors.nlp import pipeline
+        from policyflow.extractors.nlp import pipeline
 
         pipeline()
     except Exception:  # noqa: BLE001 - only a warm-up: the documents will load (or fail) it themselves

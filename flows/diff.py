@@ -20,10 +20,10 @@ import unicodedata
 from collections import Counter
 from typing import Any, Callable
 
-from extractors.normalize import compact, normalize
-from extractors.numbers import parse_int
-from extractors.structure import _match_style
-from schemas.models import SCHEMA_VERSION
+from policyflow.extractors.normalize import compact, normalize
+from policyflow.extractors.numbers import parse_int
+from policyflow.extractors.structure import _match_style
+from policyflow.schemas.models import SCHEMA_VERSION
 
 MATCH_THRESHOLD = 0.5
 ABSENT = "\0absent"  # a measure id no record has: compare a measure's records against nothing

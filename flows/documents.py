@@ -15,13 +15,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extractors import fingerprint
-from extractors.pipeline import extract
-from flows import store
-from flows.hints import digest as hints_digest
-from flows.ingest import Ingested, display_name, read_document, sha256_file
-from schemas.errors import Errors, PolicyflowError
-from schemas.models import SCHEMA_VERSION, ErrorRecord, RevisionDocument
+from policyflow.extractors import fingerprint
+from policyflow.extractors.pipeline import extract
+from policyflow.flows import store
+from policyflow.flows.hints import digest as hints_digest
+from policyflow.flows.ingest import Ingested, display_name, read_document, sha256_file
+from policyflow.schemas.errors import Errors, PolicyflowError
+from policyflow.schemas.models import SCHEMA_VERSION, ErrorRecord, RevisionDocument
 
 KINDS = ("sections", "measures", "targets", "amounts", "units", "conditions")
 ATTEMPTS = 3  # an unexpected failure is retried twice before it becomes an error record

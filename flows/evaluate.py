@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from schemas.errors import GoldError
+from policyflow.schemas.errors import GoldError
 
 _WS = re.compile(r"\s+")
 _LABEL_NOISE = re.compile(r"[\s()（）.、．:：,，。]")

@@ -27,14 +27,14 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import store, watchdog
-from flows.documents import (KINDS, Limits, Outcome, build_document, error_record, extract_one,  # noqa: F401
+from policyflow.flows import store, watchdog
+from policyflow.flows.documents import (KINDS, Limits, Outcome, build_document, error_record, extract_one,  # noqa: F401
                              process_document, record_error, settle, source_key)
-from flows.hints import Hints, load_hints
-from flows.ingest import display_name, iter_sources
-from flows.report import md_text
-from schemas.errors import ConfigError, ExtractionError, RunFailed
-from schemas.models import ErrorRecord
+from policyflow.flows.hints import Hints, load_hints
+from policyflow.flows.ingest import display_name, iter_sources
+from policyflow.flows.report import md_text
+from policyflow.schemas.errors import ConfigError, ExtractionError, RunFailed
+from policyflow.schemas.models import ErrorRecord
 
 OWNER = watchdog.OWNER
 
@@ -45,7 +45,7 @@ def run_document(path: Path, out: Path, *, root: Path | None, use_cache: bool, l
     if not isolate:
         return extract_one(path, out, root=root, use_cache=use_cache, limits=limits, hint=hint)
     try:
-        return watchdog.shared().call("flows.documents", "extract_one", path, out, root=root, use_cache=use_cache,
+        return watchdog.shared().call("policyflow.flows.documents", "extract_one", path, out, root=root, use_cache=use_cache,
                                       limits=limits, hint=hint, time_limit=limits.time_limit,
                                       memory_limit=limits.memory_limit)
     except watchdog.Stopped as stop:
@@ -95,14 +95,14 @@ def write_outputs(out: Path, errors: list[dict]) -> dict[str, int]:
 @task(name="write-diffs", cache_policy=NO_CACHE)
 def write_diffs(out: Path, limits: Limits, isolate: bool = True) -> tuple[list[str], list[dict]]:
     """Review every consecutive pair whose review files are missing or stale; (HTML paths, error records)."""
-    from flows.reconcile import review_pair, stale_pairs
-    from flows.review import write_index
+    from policyflow.flows.reconcile import review_pair, stale_pairs
+    from policyflow.flows.review import write_index
 
     written, errors = [], []
     for pid, a, b in stale_pairs(out):
         try:
             if isolate:
-                written.append(watchdog.shared().call("flows.reconcile", "review_pair", out, pid, a, b,
+                written.append(watchdog.shared().call("policyflow.flows.reconcile", "review_pair", out, pid, a, b,
                                                       time_limit=limits.time_limit, memory_limit=limits.memory_limit))
             else:
                 written.append(review_pair(out, pid, a, b))

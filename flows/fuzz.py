@@ -67,7 +67,7 @@ def make_case(rng: random.Random, seeds: list[str]) -> str:
 
 def check(text: str) -> str | None:
     """None when extraction of `text` is sound, else what is wrong."""
-    from extractors.pipeline import extract
+    from policyflow.extractors.pipeline import extract
 
     doc = extract(text)
     n = len(text)
@@ -88,7 +88,7 @@ def check(text: str) -> str | None:
 
 
 def run(cases: int = 10_000, seed: int = 0) -> dict:
-    from extractors.nlp import pipeline
+    from policyflow.extractors.nlp import pipeline
 
     pipeline()
     rng, seeds = random.Random(seed), _seed_texts()

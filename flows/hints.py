@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from schemas.errors import HintsError
+from policyflow.schemas.errors import HintsError
 
 KEY_COLUMNS = ("file", "filename", "path", "name", "文件")
 FIELDS = {"title": ("title", "标题", "名称"), "date": ("date", "发布日期", "发布时间", "成文日期"),

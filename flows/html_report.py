@@ -17,8 +17,8 @@ from collections import Counter
 from html import escape
 from urllib.parse import quote
 
-from flows.report import CHANGE_LABELS, KIND_LABELS, describe, fmt_value
-from flows.summary import summarize
+from policyflow.flows.report import CHANGE_LABELS, KIND_LABELS, describe, fmt_value
+from policyflow.flows.summary import summarize
 
 FILTER_KINDS = {"amounts": "金额", "targets": "目标", "units": "单位", "conditions": "条件", "text": "正文"}
 ENTITY_KINDS = {"amount": "amounts", "target": "targets", "unit": "units", "condition": "conditions"}

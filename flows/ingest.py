@@ -20,7 +20,7 @@ from typing import Iterator
 
 import regex
 
-from schemas.errors import IngestError, warning
+from policyflow.schemas.errors import IngestError, warning
 
 FORMATS = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
 CELL_SEP = "｜"

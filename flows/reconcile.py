@@ -10,8 +10,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from flows import store
-from flows.review import history, review_paths, write_review
+from policyflow.flows import store
+from policyflow.flows.review import history, review_paths, write_review
 
 
 def pairs(out: Path) -> list[tuple[str, str, str]]:

@@ -87,7 +87,7 @@ def md_text(value) -> str:
 def markdown(d: dict, old: dict, new: dict) -> str:
     """A summary a reviewer can paste into a ticket: the reviewer's summary (`flows.summary`) first, then
     every change; every embedded value escaped with `md_text`."""
-    from flows.summary import markdown_lines, summarize
+    from policyflow.flows.summary import markdown_lines, summarize
 
     title = new["metadata"].get("title") or d["policy_id"]
     lines = [f"## {md_text(title)}: {md_text(old['metadata']['status'])} → {md_text(new['metadata']['status'])}",

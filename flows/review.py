@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flows import store
-from flows.diff import diff
-from flows.html_report import html, index, kind_counts
-from flows.report import markdown
+from policyflow.flows import store
+from policyflow.flows.diff import diff
+from policyflow.flows.html_report import html, index, kind_counts
+from policyflow.flows.report import markdown
 
 
 def load_revision(out: Path, revision_id: str) -> dict:

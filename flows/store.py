@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas import models
+from policyflow.schemas import models
 
 RECORD_TABLES = {
     "sections": models.Section,
@@ -471,7 +471,7 @@ def output_lock(out: Path, *, wait: float = 0.0):
     with E013. flock is released by the kernel when a process dies, so a crash leaves no stale lock."""
     import fcntl
 
-    from schemas.errors import LockedError
+    from policyflow.schemas.errors import LockedError
 
     out.mkdir(parents=True, exist_ok=True)
     fh = open(out / ".lock", "a+")

@@ -352,6 +352,6 @@ def plain_lines(items: list[dict]) -> list[str]:
 
 def markdown_lines(items: list[dict]) -> list[str]:
     """One Markdown list item per item; the text escaped (policy text is untrusted)."""
-    from flows.report import md_text
+    from policyflow.flows.report import md_text
 
     return [f"- {md_text(it['text'])}" for it in items]

@@ -67,7 +67,7 @@ class Watchdog:
         if self.proc is None or self.proc.poll() is not None:
             self.buffer = b""
             env = dict(os.environ, **{OWNER: str(os.getpid())})
-            self.proc = subprocess.Popen([sys.executable, "-m", "flows.watchdog", str(os.getpid())],
+            self.proc = subprocess.Popen([sys.executable, "-m", "policyflow.flows.watchdog", str(os.getpid())],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
 
     def stop(self) -> None:
@@ -157,7 +157,7 @@ def _child(parent: int) -> None:
         out.write(_frame(obj))
         out.flush()
 
-    from flows import documents
+    from policyflow.flows import documents
 
     documents.report_stage = lambda stage: send(("stage", stage))
     while True:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from schemas.models import EXPORTED
+from policyflow.schemas.models import EXPORTED
 
 JSON_DIR = Path(__file__).parent / "json"
 

@@ -1,9 +1,9 @@
 """Document anatomy: furniture, law history, notice covers, issued policies, attachments (own short texts)."""
 import pytest
 
-from extractors.anatomy import anatomy, split_orgs
-from extractors.normalize import normalize
-from extractors.pipeline import extract
+from policyflow.extractors.anatomy import anatomy, split_orgs
+from policyflow.extractors.normalize import normalize
+from policyflow.extractors.pipeline import extract
 
 LAW = """# 某市促进技术转移条例
 

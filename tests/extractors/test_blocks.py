@@ -1,9 +1,9 @@
 """Block recovery: where a crawl lost its line breaks, normalization puts them back (spans still map)."""
 import pytest
 
-from extractors.anatomy import lines
-from extractors.blocks import hard_wraps
-from extractors.normalize import normalize
+from policyflow.extractors.anatomy import lines
+from policyflow.extractors.blocks import hard_wraps
+from policyflow.extractors.normalize import normalize
 
 G = "\u3000\u3000"  # the paragraph gap crawlers leave
 
@@ -58,7 +58,7 @@ def test_blocks_spans_map_back_to_the_original():
 
 
 def test_blocks_revision_digest_ignores_restored_breaks():
-    from extractors.normalize import revision_digest
+    from policyflow.extractors.normalize import revision_digest
 
     one_line = f"为支持企业，制定如下措施。{G}一、支持研发。给予补助。"
     with_breaks = "为支持企业，制定如下措施。\n一、支持研发。给予补助。"

@@ -1,8 +1,8 @@
 """Conditions: the qualifying words of each amount, shared and distributed (input -> condition texts)."""
 import pytest
 
-from extractors.conditions import distribute
-from extractors.pipeline import extract
+from policyflow.extractors.conditions import distribute
+from policyflow.extractors.pipeline import extract
 
 
 def _conditions(text):

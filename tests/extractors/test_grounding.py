@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from extractors.normalize import compact, normalize
-from extractors.numbers import find_quantities
-from flows.ingest import iter_sources, read_document
-from extractors.pipeline import extract
+from policyflow.extractors.normalize import compact, normalize
+from policyflow.extractors.numbers import find_quantities
+from policyflow.flows.ingest import iter_sources, read_document
+from policyflow.extractors.pipeline import extract
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = iter_sources([ROOT / "raw", ROOT / "tests" / "data" / "corpus" / "sources"])

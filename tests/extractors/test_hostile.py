@@ -6,13 +6,13 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from extractors.metadata import extract_metadata
-from extractors.normalize import normalize
-from extractors.numbers import find_quantities
-from extractors.pipeline import extract
-from extractors.structure import extract_structure
-from extractors.units import extract_units
-from flows.fuzz import ALPHABET, check, run
+from policyflow.extractors.metadata import extract_metadata
+from policyflow.extractors.normalize import normalize
+from policyflow.extractors.numbers import find_quantities
+from policyflow.extractors.pipeline import extract
+from policyflow.extractors.structure import extract_structure
+from policyflow.extractors.units import extract_units
+from policyflow.flows.fuzz import ALPHABET, check, run
 
 POLICY = st.lists(st.sampled_from(ALPHABET) | st.sampled_from(
     ["给予10万元补助", "最高50万元", "到2025年，", "达到100家以上", "（责任单位：市科技局）", "第五条", "一、", "（一）",

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.pipeline import extract
+from policyflow.extractors.pipeline import extract
 
 CASES_FILE = Path(__file__).resolve().parent / "data" / "layouts.toml"
 CASES = tomllib.loads(CASES_FILE.read_text(encoding="utf-8"))["case"]

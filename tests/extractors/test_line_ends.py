@@ -1,8 +1,8 @@
 """Line ends: every line separator ends a line, and a hard wrap is undone; the record stays the same."""
 import pytest
 
-from extractors.normalize import normalize
-from extractors.pipeline import extract
+from policyflow.extractors.normalize import normalize
+from policyflow.extractors.pipeline import extract
 
 LINES = [
     "某市科学技术局关于印发《某市支持科技型企业发展若干措施》的通知",

@@ -1,8 +1,8 @@
 """Metadata from headers, closing blocks, validity clauses and citations: (text, field, expected) rows."""
 import pytest
 
-from extractors.metadata import extract_metadata, parse_date, region_of
-from extractors.normalize import normalize
+from policyflow.extractors.metadata import extract_metadata, parse_date, region_of
+from policyflow.extractors.normalize import normalize
 
 DRAFT = "\n\n济南市科学技术局 加快推进科技型企业高质量发展行动方案\n\n(征求意见稿)\n\n为进一步深入贯彻创新驱动发展战略，制定本方案。\n一、主要目标\n"
 TWO_LINE = ("\n聊城市人民政府关于加快推进新时代科技\n强市建设的实施意见\n\n聊政字〔2023〕11号\n\n各县（市、区）人民政府：\n"

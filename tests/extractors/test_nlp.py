@@ -2,8 +2,8 @@
 import pytest
 from spacy import displacy
 
-from extractors.nlp import SPANS_KEY, pipeline, strip_leading, to_doc, to_docs, tokens
-from extractors.pipeline import extract
+from policyflow.extractors.nlp import SPANS_KEY, pipeline, strip_leading, to_doc, to_docs, tokens
+from policyflow.extractors.pipeline import extract
 
 
 @pytest.mark.parametrize("text, token", [

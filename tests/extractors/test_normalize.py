@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from extractors.normalize import TRANSLATE, compact, normalize, revision_digest
+from policyflow.extractors.normalize import TRANSLATE, compact, normalize, revision_digest
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.normalize import normalize
-from extractors.numbers import Quantity, _cn_int, find_quantities, parse_number, parse_ratio
+from policyflow.extractors.normalize import normalize
+from policyflow.extractors.numbers import Quantity, _cn_int, find_quantities, parse_number, parse_ratio
 
 
 def _rows(text: str) -> list[tuple]:

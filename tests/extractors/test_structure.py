@@ -1,8 +1,8 @@
 """Sections and measures across numbering styles: (text, expected sections, expected measures) rows."""
 import pytest
 
-from extractors.normalize import normalize
-from extractors.structure import closing_start, extract_structure
+from policyflow.extractors.normalize import normalize
+from policyflow.extractors.structure import closing_start, extract_structure
 
 ARTICLES = """第一章 总则
 第一条 为促进科技成果转化，根据有关法律法规，制定本办法。

@@ -1,7 +1,7 @@
 """Targets: every EXAMPLES.md row, plus phrasings from other layouts (input -> expected records)."""
 import pytest
 
-from extractors.pipeline import extract
+from policyflow.extractors.pipeline import extract
 
 
 def _targets(text):

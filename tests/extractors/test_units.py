@@ -1,9 +1,9 @@
 """Units: markers, brackets, colons and separators in their variants, canonical names by region."""
 import pytest
 
-from extractors.normalize import normalize
-from extractors.structure import extract_structure
-from extractors.units import canonical, extract_units
+from policyflow.extractors.normalize import normalize
+from policyflow.extractors.structure import extract_structure
+from policyflow.extractors.units import canonical, extract_units
 
 
 def _units(text, region="济南市"):

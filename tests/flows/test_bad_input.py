@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.extract_flow import Limits, process_document
+from policyflow.flows.extract_flow import Limits, process_document
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"

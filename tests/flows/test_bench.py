@@ -1,6 +1,6 @@
 """The benchmark's synthetic corpus: varied, deterministic, and extractable without errors."""
-from flows.bench import build_corpus, make_document, regions
-from flows.extract_flow import process_document
+from policyflow.flows.bench import build_corpus, make_document, regions
+from policyflow.flows.extract_flow import process_document
 
 
 def test_bench_corpus_is_varied_and_deterministic():

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_USAGE, app, prefect_home
+from policyflow.flows.cli import EXIT_USAGE, app, prefect_home
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows import store
-from schemas.errors import LockedError
+from policyflow.flows import store
+from policyflow.schemas.errors import LockedError
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"

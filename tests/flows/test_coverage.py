@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows import coverage as cov
-from flows.cli import app
-from flows.extract_flow import build_document
-from flows.ingest import read_document
+from policyflow.flows import coverage as cov
+from policyflow.flows.cli import app
+from policyflow.flows.extract_flow import build_document
+from policyflow.flows.ingest import read_document
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus" / "real"  # conftest.SHARED / "corpus" / "real"
@@ -166,7 +166,7 @@ def test_coverage_cli_exits_2_for_an_unknown_floor(corpus):
 @pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"real corpus {CORPUS} not present (fresh clone without ../shared)")
 def test_coverage_real_corpus_stays_above_floors():
-    from flows.hints import load_hints
+    from policyflow.flows.hints import load_hints
 
     result = cov.coverage([CORPUS], hints=load_hints(CORPUS / "MANIFEST.csv"))
     assert result["documents"] >= 1300

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from extractors.pipeline import extract
-from flows.diff import align, diff, label_number, similarity
-from flows.evaluate import evaluate, score_diff
-from flows.extract_flow import build_document
-from flows.ingest import read_document
-from schemas.models import SCHEMA_VERSION, Diff
+from policyflow.extractors.pipeline import extract
+from policyflow.flows.diff import align, diff, label_number, similarity
+from policyflow.flows.evaluate import evaluate, score_diff
+from policyflow.flows.extract_flow import build_document
+from policyflow.flows.ingest import read_document
+from policyflow.schemas.models import SCHEMA_VERSION, Diff
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"

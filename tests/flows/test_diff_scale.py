@@ -5,10 +5,10 @@ from collections import Counter
 
 import pytest
 
-from extractors.pipeline import extract
-from flows import diff as diff_module
-from flows.diff import align, diff, similarity
-from flows.review import write_review
+from policyflow.extractors.pipeline import extract
+from policyflow.flows import diff as diff_module
+from policyflow.flows.diff import align, diff, similarity
+from policyflow.flows.review import write_review
 
 VERBS = ["支持", "鼓励", "引导", "推动", "扶持"]
 OBJECTS = ["企业建设研发中心", "高校开展成果转化", "园区完善公共服务平台", "机构引进高层次人才",

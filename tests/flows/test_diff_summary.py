@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from extractors.pipeline import extract
-from flows import store
-from flows.cli import app
-from flows.diff import diff
-from flows.extract_flow import build_document
-from flows.ingest import read_document
-from flows.report import markdown
-from flows.summary import KINDS, markdown_lines, plain_lines, summarize
+from policyflow.extractors.pipeline import extract
+from policyflow.flows import store
+from policyflow.flows.cli import app
+from policyflow.flows.diff import diff
+from policyflow.flows.extract_flow import build_document
+from policyflow.flows.ingest import read_document
+from policyflow.flows.report import markdown
+from policyflow.flows.summary import KINDS, markdown_lines, plain_lines, summarize
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "raw" / "004_c7350d76604f76d1.txt"

@@ -10,10 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.evaluate import below_bars, evaluate
-from flows.extract_flow import extract_flow, summary_markdown
-from flows.store import TABLES
+from policyflow.flows.cli import app
+from policyflow.flows.evaluate import below_bars, evaluate
+from policyflow.flows.extract_flow import extract_flow, summary_markdown
+from policyflow.flows.store import TABLES
 from helpers import digest_tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,7 +148,7 @@ def test_evaluate_cli_fails_under_bar(seed_run, tmp_path):
 
 
 def test_anchor_jionlp_value_only_beside_ours():
-    from flows.anchor import compare, render
+    from policyflow.flows.anchor import compare, render
 
     results = compare(DATA / "gold", ROOT / "raw")
     ours, theirs = results["policyflow"], results["jionlp"]

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from extractors.pipeline import extract
-from flows import coverage as cov
-from flows.cli import app
-from flows.extract_flow import extract_flow
-from flows.hints import Hints, digest, load_hints
-from schemas.errors import HintsError
+from policyflow.extractors.pipeline import extract
+from policyflow.flows import coverage as cov
+from policyflow.flows.cli import app
+from policyflow.flows.extract_flow import extract_flow
+from policyflow.flows.hints import Hints, digest, load_hints
+from policyflow.schemas.errors import HintsError
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from extractors.pipeline import extract
-from flows.diff import diff
-from flows.html_report import FILTER_KINDS, change_lines, document_order, html, index
+from policyflow.extractors.pipeline import extract
+from policyflow.flows.diff import diff
+from policyflow.flows.html_report import FILTER_KINDS, change_lines, document_order, html, index
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "raw" / "004_c7350d76604f76d1.txt"

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-import flows.documents as ef
-import flows.extract_flow as flow_module
-from flows.extract_flow import extract_flow, process_document
+import policyflow.flows.documents as ef
+import policyflow.flows.extract_flow as flow_module
+from policyflow.flows.extract_flow import extract_flow, process_document
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.bench_hostile import pdf_from_objects
-from flows.ingest import Ingested, iter_sources, read_document
-from schemas.errors import IngestError
+from policyflow.flows.bench_hostile import pdf_from_objects
+from policyflow.flows.ingest import Ingested, iter_sources, read_document
+from policyflow.schemas.errors import IngestError
 
 TITLE = "关于加快推进科技创新的实施意见"
 BODY = f"{TITLE}\n第一条 为深入实施创新驱动发展战略，制定本意见。\n第二条 对新认定的高新技术企业给予30万元奖励。\n"

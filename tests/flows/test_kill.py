@@ -12,7 +12,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from flows.bench import build_corpus
+from policyflow.flows.bench import build_corpus
 from helpers import digest_tree
 
 ROOT = Path(__file__).resolve().parents[2]

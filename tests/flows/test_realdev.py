@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.evaluate import evaluate
-from flows.extract_flow import extract_flow
+from policyflow.flows.evaluate import evaluate
+from policyflow.flows.extract_flow import extract_flow
 
 ROOT = Path(__file__).resolve().parents[2]
 REALDEV = ROOT.parent / "shared" / "realdev"

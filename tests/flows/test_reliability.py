@@ -10,12 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import store, watchdog
-from flows.documents import Limits, extract_one, process_document
-from flows.extract_flow import check_overlap, extract_flow, summary_markdown
-from flows.ingest import MAX_PDF_PAGES, read_document
+from policyflow.flows import store, watchdog
+from policyflow.flows.documents import Limits, extract_one, process_document
+from policyflow.flows.extract_flow import check_overlap, extract_flow, summary_markdown
+from policyflow.flows.ingest import MAX_PDF_PAGES, read_document
 from helpers import digest_tree
-from schemas.errors import ConfigError, IngestError
+from policyflow.schemas.errors import ConfigError, IngestError
 
 STAMPED = {"registry.json", "tables/revisions.parquet", ".catalog.sha256", "catalog.duckdb",
            store.TABLES_STAMP}
@@ -288,7 +288,7 @@ def test_watchdog_document_past_its_limit_is_an_error_record(tmp_path):
 def test_cli_unwritable_output_is_one_line_E020_and_keeps_previous_output(tmp_path, monkeypatch, code):
     from typer.testing import CliRunner
 
-    from flows.cli import EXIT_OUTPUT, app
+    from policyflow.flows.cli import EXIT_OUTPUT, app
 
     src = tmp_path / "src"
     src.mkdir()
@@ -312,7 +312,7 @@ def test_cli_unwritable_output_is_one_line_E020_and_keeps_previous_output(tmp_pa
 def test_cli_rich_markup_and_escapes_in_names_are_printed_literally(tmp_path):
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from policyflow.flows.cli import app
 
     src = tmp_path / "src"
     src.mkdir()
@@ -328,7 +328,7 @@ def test_cli_rich_markup_and_escapes_in_names_are_printed_literally(tmp_path):
 def test_flow_with_a_failed_document_ends_failed_with_its_summary(tmp_path):
     from prefect.artifacts import Artifact
 
-    from schemas.errors import RunFailed
+    from policyflow.schemas.errors import RunFailed
 
     src = tmp_path / "src"
     src.mkdir()
@@ -357,7 +357,7 @@ def test_flow_with_a_missing_input_ends_failed(tmp_path):
     (["*.txt"], ["drafts/*"], ["a.txt"]),
 ], ids=["all", "exclude_name", "include_and_exclude_path"])
 def test_inputs_include_and_exclude_globs(tmp_path, include, exclude, kept):
-    from flows.extract_flow import resolve_inputs
+    from policyflow.flows.extract_flow import resolve_inputs
 
     (tmp_path / "drafts").mkdir()
     for name in ("a.txt", "drafts/b.txt", "Thumbs.db"):

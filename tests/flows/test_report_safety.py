@@ -3,10 +3,10 @@ import re
 
 import pytest
 
-from extractors.pipeline import extract
-from flows.diff import diff
-from flows.html_report import html
-from flows.report import markdown, md_text
+from policyflow.extractors.pipeline import extract
+from policyflow.flows.diff import diff
+from policyflow.flows.html_report import html
+from policyflow.flows.report import markdown, md_text
 
 TASKS = ["支持企业建设研发中心，对认定的给予50万元补助。", "鼓励高校开展成果转化，按合同额给予10%奖励。",
          "推动园区完善公共服务平台，建设运营良好的给予20万元补助。"]

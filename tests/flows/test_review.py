@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from extractors.pipeline import extract
-from flows.extract_flow import build_document, extract_flow
-from flows.ingest import read_document
-from flows.html_report import change_lines, html
-from flows.report import markdown
-from flows.review import history, write_review
-from flows.diff import diff
+from policyflow.extractors.pipeline import extract
+from policyflow.flows.extract_flow import build_document, extract_flow
+from policyflow.flows.ingest import read_document
+from policyflow.flows.html_report import change_lines, html
+from policyflow.flows.report import markdown
+from policyflow.flows.review import history, write_review
+from policyflow.flows.diff import diff
 from helpers import digest_tree
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,8 +2,8 @@
 import pytest
 from pydantic import ValidationError
 
-from schemas import export
-from schemas.models import (
+from policyflow.schemas import export
+from policyflow.schemas.models import (
     ACCEPTED_SCHEMA_VERSIONS, SCHEMA_VERSION, Amount, Change, Diff, Entity, Metadata, RevisionDocument,
 )
 
