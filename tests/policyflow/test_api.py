@@ -89,3 +89,16 @@ def test_package_python_m_policyflow_version():
 def test_package_installs_no_top_level_flows_extractors_schemas():
     top = (metadata.distribution("policyflow").read_text("top_level.txt") or "").split()
     assert top in ([], ["policyflow"]), top
+
+
+def test_package_import_from_the_project_root_is_the_installed_package():
+    """Run where a user stands after cloning: no folder at the root may shadow the installed package."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", "import sys, policyflow; "
+                           "doc = policyflow.extract_text('一、对企业给予10万元奖励。'); "
+                           "print(len(doc.amounts), 'prefect' in sys.modules)"],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["1", "False"]
