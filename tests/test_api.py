@@ -95,7 +95,7 @@ def test_package_import_from_the_project_root_is_the_installed_package():
     """Run where a user stands after cloning: no folder at the root may shadow the installed package."""
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, "-c", "import sys, policyflow; "
                            "doc = policyflow.extract_text('一、对企业给予10万元奖励。'); "
                            "print(len(doc.amounts), 'prefect' in sys.modules)"],
