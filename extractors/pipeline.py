@@ -12,6 +12,7 @@ from policyflow.extractors.structure import extract_structure
 from policyflow.extractors.amounts import extract_amounts
 from policyflow.extractors.clauses import MAX_FIGURES
 from policyflow.extractors.numbers import find_quantities
+from policyflow.extractors.offsets import Utf16Offsets, ground
 from policyflow.extractors.targets import extract_targets
 from policyflow.extractors.units import extract_units, measure_index
 
@@ -34,6 +35,22 @@ def _goal_spans(sections: list[dict]) -> list[tuple[int, int]]:
             end = next((n["span"][0] for n in sections[i + 1:] if n["level"] <= s["level"]), None)
             out.append((s["span"][0], end if end is not None else 10**12))
     return out
+
+
+RECORD_KINDS = ("sections", "measures", "targets", "amounts", "units", "conditions")
+
+
+def ground_spans(doc: dict) -> dict:
+    """Every span of the document gets its `evidence` (`text[start:end]`, exactly) and `span_utf16`: records,
+    spanned warnings and cited documents. The one place these are filled; extractors only give spans."""
+    text = doc["text"]
+    utf16 = Utf16Offsets(text)
+    for kind in RECORD_KINDS:
+        for rec in doc[kind]:
+            ground(rec, text, utf16)
+    for rec in (*doc["warnings"], *(doc["metadata"].get("cited") or ())):
+        ground(rec, text, utf16)
+    return doc
 
 
 def _check(deadline: float | None, stage: str) -> None:
@@ -89,4 +106,4 @@ def extract(text: str, *, portal: dict | None = None, hints: dict | None = None,
     if not measures:
         from policyflow.schemas.errors import warning
         doc["warnings"].append(warning("W004"))
-    return doc
+    return ground_spans(doc)

@@ -263,10 +263,11 @@ class _Differ:
             out["measure_to"] = fields.get("measure_to", self.labels_b.get(own(rec_b or {})))
             if entity != "section":
                 out["measure_title_to"] = self.titles[id(self.b)].get(own(rec_b or {}))
-        if rec_a is not None:
-            out["from_span"] = list(rec_a["span"])
-        if rec_b is not None:
-            out["to_span"] = list(rec_b["span"])
+        for side, rec in (("from", rec_a), ("to", rec_b)):
+            if rec is not None:
+                out[f"{side}_span"] = list(rec["span"])
+                if rec.get("span_utf16") is not None:  # revisions stored before it existed have none
+                    out[f"{side}_span_utf16"] = list(rec["span_utf16"])
         self.changes.append(out)
 
     def identity(self, entity: str, rec: dict) -> dict:
@@ -432,7 +433,9 @@ def diff(old: dict, new: dict) -> dict:
     changes = _Differ(old, new).run()
     for c in changes:
         if c["entity"] != "metadata" and c["change"] != "modified":
-            c.pop("from_span" if c["change"] == "added" else "to_span", None)
+            side = "from" if c["change"] == "added" else "to"
+            c.pop(f"{side}_span", None)
+            c.pop(f"{side}_span_utf16", None)
     return {"schema_version": SCHEMA_VERSION, "policy_id": new["policy_id"], "from_revision": old["revision_id"],
             "to_revision": new["revision_id"], "from_filename": old["source"]["filename"],
             "to_filename": new["source"]["filename"], "changes": changes}

@@ -157,15 +157,18 @@ def _arrow_type(annotation: Any) -> pa.DataType:
             return pa.float64()
         if issubclass(annotation, models.BaseModel):
             return pa.struct([(n, _arrow_type(f.annotation)) for n, f in annotation.model_fields.items()
-                              if n != "span"])
+                              if n not in SPAN_FIELDS])
     raise TypeError(f"no Arrow type for {annotation!r}")
+
+
+SPAN_FIELDS = ("span", "span_utf16")  # [start, end) pairs: columns <name>_start, <name>_end
 
 
 def _record_schema(model: type[models.BaseModel], *, ids: bool = True) -> pa.Schema:
     cols = [("policy_id", pa.string()), ("revision_id", pa.string())] if ids else []
     for name, f in model.model_fields.items():
-        if name == "span":
-            cols += [("span_start", pa.int64()), ("span_end", pa.int64())]
+        if name in SPAN_FIELDS:
+            cols += [(f"{name}_start", pa.int64()), (f"{name}_end", pa.int64())]
         else:
             cols.append((name, _arrow_type(f.annotation)))
     return pa.schema(cols)
@@ -198,7 +201,9 @@ SCHEMAS: dict[str, pa.Schema] = {
                             ("position", pa.int64())]),
     "texts": pa.schema([("policy_id", pa.string()), ("revision_id", pa.string()), ("text", pa.large_string())]),
     "warnings": pa.schema([("policy_id", pa.string()), ("revision_id", pa.string()), ("code", pa.string()),
-                           ("message", pa.string()), ("span_start", pa.int64()), ("span_end", pa.int64())]),
+                           ("message", pa.string()), ("span_start", pa.int64()), ("span_end", pa.int64()),
+                           ("span_utf16_start", pa.int64()), ("span_utf16_end", pa.int64()),
+                           ("evidence", pa.large_string())]),
     "errors": _record_schema(models.ErrorRecord, ids=False),
 }
 
@@ -206,8 +211,8 @@ SCHEMAS: dict[str, pa.Schema] = {
 def _flat(rec: dict, ids: dict) -> dict:
     row = dict(ids)
     for k, v in rec.items():
-        if k == "span":
-            row["span_start"], row["span_end"] = (v[0], v[1]) if v else (None, None)
+        if k in SPAN_FIELDS:
+            row[f"{k}_start"], row[f"{k}_end"] = (v[0], v[1]) if v else (None, None)
         else:
             row[k] = v
     return row
@@ -220,7 +225,8 @@ def rows_of(doc: dict) -> dict[str, list[dict]]:
     period = md.get("period") or {}
     drow = dict(ids, **{k: v for k, v in src.items() if k != "sha256"}, source_sha256=src["sha256"])
     drow.update({k: v for k, v in md.items() if k != "period"})
-    drow["cited"] = [{"title": c["title"], "doc_number": c.get("doc_number")} for c in md.get("cited") or []]
+    drow["cited"] = [{"title": c["title"], "doc_number": c.get("doc_number"), "evidence": c.get("evidence")}
+                     for c in md.get("cited") or []]
     drow["period_start"], drow["period_end"] = period.get("start"), period.get("end")
     drow["issue_date"] = _date(md.get("issue_date"))
     drow.update({f"n_{k}": len(doc.get(k) or []) for k in (*RECORD_TABLES, "warnings")})

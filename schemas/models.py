@@ -8,7 +8,8 @@ Documents are written with `SCHEMA_VERSION`; readers accept every version in
 `ACCEPTED_SCHEMA_VERSIONS` (1.1 only added fields and values, so a 1.0 document reads as a
 1.1 one whose `metadata.notice_title` is null). Changes in 1.1: `metadata.notice_title`;
 the `title` of a notice that issues one policy is that policy's own title; diff entity
-`condition`.
+`condition`. Added within 1.1 (optional, so earlier 1.1 documents still read): `evidence` and
+`span_utf16` beside every `span` (diff changes: `from_span_utf16`, `to_span_utf16`).
 """
 from __future__ import annotations
 
@@ -38,6 +39,12 @@ SchemaVersion = Annotated[str, AfterValidator(_accepted_version), Field(
     json_schema_extra={"enum": sorted(ACCEPTED_SCHEMA_VERSIONS)})]
 
 Span = Annotated[tuple[int, int], Field(description="[start, end) code-point offsets into `text`")]
+SPAN_UTF16 = ("the same [start, end) as `span` in UTF-16 code units, for JavaScript, Java and C# strings "
+              "(`text.slice(start, end)` in JS); differs from `span` after any character above U+FFFF "
+              "(𠮷 counts 2); null when `span` is null or the document was written before this field existed")
+EVIDENCE = ("the source text the record is based on: exactly `text[span[0]:span[1]]`, as printed (line "
+            "breaks, widths and spaces kept); null when `span` is null or the document was written before "
+            "this field existed")
 
 
 class _Model(BaseModel):
@@ -131,6 +138,8 @@ class Cited(_Model):
     title: str
     doc_number: Optional[str] = None
     span: Optional[Span] = None
+    span_utf16: Optional[Span] = Field(default=None, description=SPAN_UTF16)
+    evidence: Optional[str] = Field(default=None, description=EVIDENCE)
 
 
 class Metadata(_Model):
@@ -157,6 +166,8 @@ class Metadata(_Model):
 class Record(_Model):
     id: str
     span: Span
+    span_utf16: Optional[Span] = Field(default=None, description=SPAN_UTF16)
+    evidence: Optional[str] = Field(default=None, description=EVIDENCE)
 
     @field_validator("span")
     @classmethod
@@ -233,6 +244,11 @@ class Warning(_Model):
     code: str
     message: str
     span: Optional[Span] = None
+    span_utf16: Optional[Span] = Field(default=None, description=SPAN_UTF16)
+    evidence: Optional[str] = Field(default=None, description=EVIDENCE)
+
+
+_KINDS = ("sections", "measures", "targets", "amounts", "units", "conditions")
 
 
 class RevisionDocument(_Model):
@@ -257,7 +273,7 @@ class RevisionDocument(_Model):
     def _spans_inside_text(self) -> "RevisionDocument":
         n = len(self.text)
         ids: set[str] = set()
-        for kind in ("sections", "measures", "targets", "amounts", "units", "conditions"):
+        for kind in _KINDS:
             for rec in getattr(self, kind):
                 if rec.span[1] > n:
                     raise ValueError(f"{kind} {rec.id}: span {list(rec.span)} outside text of length {n}")
@@ -270,7 +286,29 @@ class RevisionDocument(_Model):
         for c in self.metadata.cited:
             if c.span is not None and c.span[1] > n:
                 raise ValueError(f"cited {c.title!r}: span outside text")
+        self._check_grounding()
         return self
+
+    def _check_grounding(self) -> None:
+        """`evidence` is exactly `text[span]` and `span_utf16` the same span in UTF-16 units, where given."""
+        utf16 = None
+        spanned = [*(r for kind in _KINDS for r in getattr(self, kind)), *self.warnings, *self.metadata.cited]
+        for rec in spanned:
+            name = getattr(rec, "id", None) or getattr(rec, "code", None) or getattr(rec, "title", "")
+            if rec.span is None:
+                if rec.evidence is not None or rec.span_utf16 is not None:
+                    raise ValueError(f"{name}: evidence or span_utf16 without a span")
+                continue
+            if rec.evidence is not None and rec.evidence != self.text[rec.span[0]:rec.span[1]]:
+                raise ValueError(f"{name}: evidence is not text[{rec.span[0]}:{rec.span[1]}]")
+            if rec.span_utf16 is not None:
+                if utf16 is None:
+                    from policyflow.extractors.offsets import Utf16Offsets
+
+                    utf16 = Utf16Offsets(self.text)
+                if tuple(rec.span_utf16) != utf16.span(rec.span):
+                    raise ValueError(f"{name}: span_utf16 {list(rec.span_utf16)} is not span {list(rec.span)} "
+                                     "in UTF-16 code units")
 
 
 class ErrorRecord(_Model):
@@ -309,6 +347,12 @@ class Change(_Model):
     measure_to: Optional[str] = None
     from_span: Optional[Span] = None
     to_span: Optional[Span] = None
+    from_span_utf16: Optional[Span] = Field(default=None, description="`from_span` in UTF-16 code units; null "
+                                                                      "when from_span is null or the old revision "
+                                                                      "was stored without span_utf16")
+    to_span_utf16: Optional[Span] = Field(default=None, description="`to_span` in UTF-16 code units; null when "
+                                                                    "to_span is null or the new revision was stored "
+                                                                    "without span_utf16")
     measure_title_from: Optional[str] = Field(default=None, description="title of the measure holding the record "
                                                                         "in the old revision")
     measure_title_to: Optional[str] = Field(default=None, description="title of the measure holding the record "

@@ -108,3 +108,40 @@ def test_models_diff_accepts_condition_changes():
     assert change.entity == "condition"
     with pytest.raises(ValidationError):
         Change.model_validate({"entity": "clause", "change": "added"})
+
+
+def _grounded_doc(**amount_over):
+    text = "𠮷州：给予10万元补助"
+    amount = {"id": "a1", "span": [5, 9], "span_utf16": [6, 10], "evidence": "10万元", "role": "subsidy",
+              "bound": "exact", "value_yuan": 100000, **amount_over}
+    return _doc(text=text, amounts=[amount])
+
+
+def test_models_evidence_and_utf16_span_round_trip():
+    doc = RevisionDocument.model_validate(_grounded_doc())
+    dumped = doc.model_dump(mode="json", by_alias=True)["amounts"][0]
+    assert dumped["evidence"] == "10万元" and dumped["span_utf16"] == [6, 10]
+    assert list(dumped)[:4] == ["id", "span", "span_utf16", "evidence"]  # beside the span they describe
+
+
+@pytest.mark.parametrize("over", [{"evidence": "10万"}, {"evidence": "给予10万元"}, {"span_utf16": [5, 9]},
+                                  {"span_utf16": [6, 11]}])
+def test_models_evidence_or_utf16_span_not_matching_span_rejected(over):
+    with pytest.raises(ValidationError):
+        RevisionDocument.model_validate(_grounded_doc(**over))
+
+
+def test_models_documents_without_evidence_still_read():
+    doc = RevisionDocument.model_validate(_grounded_doc(evidence=None, span_utf16=None))
+    assert doc.amounts[0].evidence is None and doc.amounts[0].span_utf16 is None
+    legacy = _grounded_doc()
+    for key in ("evidence", "span_utf16"):
+        legacy["amounts"][0].pop(key)
+    assert RevisionDocument.model_validate(legacy).amounts[0].evidence is None
+
+
+def test_models_warning_evidence_needs_a_span():
+    warning = {"code": "W003", "message": "No title found in the first lines of the document.", "evidence": "x"}
+    with pytest.raises(ValidationError):
+        RevisionDocument.model_validate(_doc(warnings=[warning]))
+
