@@ -4,7 +4,7 @@ from pydantic import ValidationError
 
 from policyflow.schemas import export
 from policyflow.schemas.models import (
-    ACCEPTED_SCHEMA_VERSIONS, SCHEMA_VERSION, Amount, Change, Diff, Entity, Metadata, RevisionDocument,
+    ACCEPTED_SCHEMA_VERSIONS, SCHEMA_VERSION, Amount, Change, Diff, Entity, ErrorRecord, Metadata, RevisionDocument,
 )
 
 
@@ -145,3 +145,38 @@ def test_models_warning_evidence_needs_a_span():
     with pytest.raises(ValidationError):
         RevisionDocument.model_validate(_doc(warnings=[warning]))
 
+
+def test_models_codes_are_the_catalogue():
+    from policyflow.schemas.errors import Errors, Warnings
+    from policyflow.schemas.models import ErrorCode, WarningCode
+
+    assert [c.value for c in WarningCode] == sorted(k for k in vars(Warnings) if k[0] == "W" and k[1:].isdigit())
+    assert [c.value for c in ErrorCode] == sorted(k for k in vars(Errors) if k[0] == "E" and k[1:].isdigit())
+    warning = {"code": "W999", "message": "made up"}
+    with pytest.raises(ValidationError):
+        RevisionDocument.model_validate(_doc(warnings=[warning]))
+    with pytest.raises(ValidationError):
+        ErrorRecord.model_validate({"filename": "a.txt", "path": "/a.txt", "stage": "ingest", "code": "E999",
+                                    "message": "made up"})
+
+
+def test_models_codes_used_in_the_code_are_catalogued():
+    import re
+    from pathlib import Path
+
+    from policyflow.schemas.models import ErrorCode, WarningCode
+
+    root = Path(__file__).resolve().parents[2]
+    used = set()
+    for folder in ("flows", "extractors", "schemas", "src"):
+        for path in (root / folder).rglob("*.py"):
+            used |= set(re.findall(r"""["']([EW]0\d\d)["']""", path.read_text(encoding="utf-8")))
+    known = {c.value for c in (*ErrorCode, *WarningCode)} | {"E000"}  # E000: the base class's placeholder
+    assert used and used <= known, sorted(used - known)
+
+
+def test_models_change_refuses_undeclared_keys():
+    Change.model_validate({"entity": "section", "change": "added", "label": "三", "title": "保障措施",
+                           "to_span": [1, 5], "to_span_utf16": [1, 6]})
+    with pytest.raises(ValidationError):
+        Change.model_validate({"entity": "amount", "change": "added", "colour": "red"})
