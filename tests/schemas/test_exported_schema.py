@@ -204,3 +204,40 @@ def test_exported_schema_run_exercises_the_new_fields(run):
     assert any(c.get("to_span_utf16") not in (None, c.get("to_span")) for c in changes)
     assert any(c["entity"] == "section" and c.get("label") for c in changes)
     assert [json.loads(p.read_text(encoding="utf-8"))["code"] for p in _written(out, "errors")] == ["E007"]
+
+
+# The fields CONTRACT.md names (per definition of the exported schemas); everything else is an addition.
+_RECORD = {"id", "span"}
+CONTRACT_FIELDS = {
+    "RevisionDocument": {"schema_version", "policy_id", "revision_id", "source", "text", "metadata", "sections",
+                         "measures", "targets", "amounts", "units", "conditions", "warnings"},
+    "Source": {"filename", "sha256", "encoding", "format", "size_bytes"},
+    "Metadata": {"title", "notice_title", "issuer", "doc_number", "status", "region", "period", "issue_date",
+                 "cited"},
+    "Period": {"start", "end"},
+    "Cited": {"title", "doc_number"},
+    "Section": _RECORD | {"label", "title", "level"},
+    "Measure": _RECORD | {"label", "title", "level", "section_id"},
+    "Target": _RECORD | {"measure_id", "year", "indicator", "scope", "value", "value_max", "unit", "comparator",
+                         "aspirational"},
+    "Amount": _RECORD | {"measure_id", "role", "bound", "value_yuan", "ratio", "basis", "per", "condition_id"},
+    "Unit": _RECORD | {"measure_id", "role", "name", "canonical"},
+    "Condition": _RECORD | {"measure_id", "text", "amount_ids"},
+    "Warning": {"code", "message", "span"},
+    "Diff": {"schema_version", "policy_id", "from_revision", "to_revision", "from_filename", "to_filename",
+             "changes"},
+    "Change": {"entity", "change", "field", "from", "to", "measure_from", "measure_to", "from_span", "to_span",
+               "name", "role", "bound", "value_yuan", "ratio", "indicator", "year", "value", "unit"},
+}
+
+
+def test_exported_schema_added_fields_are_listed_in_contract_additions():
+    listed = (ROOT / "docs" / "contract-additions.md").read_text(encoding="utf-8")
+    unlisted = []
+    for schema in _schemas().values():
+        nodes = {schema["title"]: schema, **schema.get("$defs", {})}
+        for name, node in nodes.items():
+            for field in node.get("properties", {}):
+                if field not in CONTRACT_FIELDS.get(name, ()) and f"`{name}.{field}`" not in listed:
+                    unlisted.append(f"{name}.{field}")
+    assert unlisted == [], "add these fields to docs/contract-additions.md"
