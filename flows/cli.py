@@ -357,8 +357,10 @@ def _stored_revision(ref: str, out: Path) -> dict | None:
     h = h[len("sha256:"):] if h.startswith("sha256:") else h
     if len(h) < 4 or not set(h) <= _HEX:
         return None
-    found = sorted({p for p in (out / "revisions").glob(f"*/sha256:{h}*.json")}, key=lambda p: p.name)
-    ids = sorted({p.stem for p in found})
+    from policyflow.flows.store import revision_files, revision_id_of
+
+    found = sorted(revision_files(out, f"sha256:{h}"), key=lambda p: p.name)
+    ids = sorted({revision_id_of(p) for p in found})
     if len(ids) > 1:
         shown = ", ".join(i[:19] + "…" for i in ids[:5]) + (", …" if len(ids) > 5 else "")
         fail(f"Ambiguous revision {ref}: {len(ids)} stored revisions start with it ({shown}); give more characters.",
@@ -403,7 +405,7 @@ def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files, revision id
     """Diff two revisions: print what changed (exit 0 when the same, 1 when they differ, 2 for usage errors);
     the JSON, Markdown and HTML are written under OUT/diffs/<policy_id>/."""
     from policyflow.flows.review import history, load_revision, write_review
-    from policyflow.flows.store import atomic_write
+    from policyflow.flows.store import atomic_write, refresh_catalog_if_idle
     from policyflow.flows.summary import plain_lines, summarize
 
     try:
@@ -425,6 +427,7 @@ def diff(refs: List[str] = typer.Argument(..., help="OLD NEW (files, revision id
                       style="yellow", highlight=False)
     try:
         paths = write_review(out, old, new)
+        refresh_catalog_if_idle(out)  # the diffs table and the catalog include it
         d = json.loads(paths["json"].read_text(encoding="utf-8"))
         if json_out:
             atomic_write(json_out, paths["json"].read_bytes())

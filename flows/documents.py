@@ -186,7 +186,7 @@ def settle(out: Path, outcomes: list[Outcome], *, redo=None) -> None:
     """
     copies: dict[str, list[Path]] = defaultdict(list)
     for p in (out / "revisions").glob("*/*.json"):
-        copies[p.stem].append(p)
+        copies[store.revision_id_of(p)].append(p)
     groups: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         if o.status in ("ok", "duplicate") and o.revision_id:

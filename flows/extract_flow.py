@@ -89,7 +89,7 @@ def register_revisions(out: Path, stored: list[dict], first_seen: str) -> list[s
 
 @task(name="write-tables", cache_policy=NO_CACHE)
 def write_outputs(out: Path, errors: list[dict]) -> dict[str, int]:
-    return store.refresh_tables(out, errors)[0]
+    return store.refresh_tables(out, errors, catalog=False)[0]  # the catalog follows the reviews
 
 
 @task(name="write-diffs", cache_policy=NO_CACHE)
@@ -114,6 +114,7 @@ def write_diffs(out: Path, limits: Limits, isolate: bool = True) -> tuple[list[s
             errors.append(ErrorRecord(filename=name, path=str(out / "diffs" / pid), stage="review", code="E021",
                                       message=exc.message).model_dump())
     write_index(out)
+    store.refresh_catalog(out)  # the diffs table and the catalog, once the reviews are written
     return written, errors
 
 
@@ -281,6 +282,7 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
     with store.output_lock(Path(out), wait=wait):
         claim_processes()
         store.clean_temporaries(Path(out))
+        store.migrate_file_names(Path(out))
         summary = _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit, memory_limit),
                            source_hints, isolate, include, exclude)
     if summary["errors"] and not allow_errors:

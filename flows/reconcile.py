@@ -2,7 +2,9 @@
 
 Every consecutive pair in a policy's history has its review files (JSON, Markdown, HTML) and a
 stamp naming the exact revision files they were made from; a missing or stale stamp means the
-pair is reviewed again. Tables and the catalog are reconciled the same way in `store.refresh_tables`.
+pair is reviewed again (the stamp names a revision by id, size and time, not by file name, so renaming
+legacy `sha256:<hex>.json` files does not redo reviews). Tables, the diffs table and the catalog are
+reconciled the same way in `store.refresh_tables` and `store.refresh_catalog` (after the reviews).
 """
 from __future__ import annotations
 
@@ -20,14 +22,9 @@ def pairs(out: Path) -> list[tuple[str, str, str]]:
     Read from the `revisions` table (refreshed just before reviews, ordered by history) rather than
     by parsing every stored revision on every run; the store is read only when the table is missing.
     """
-    table = out / "tables" / "revisions.parquet"
-    if table.exists():
-        import pyarrow.parquet as pq
-
-        rows = pq.read_table(table, columns=["policy_id", "revision_id", "position"]).to_pylist()
-        rows.sort(key=lambda r: (r["policy_id"], r["position"]))
-        return [(a["policy_id"], a["revision_id"], b["revision_id"]) for a, b in zip(rows, rows[1:])
-                if a["policy_id"] == b["policy_id"]]
+    found = store.consecutive_pairs(out)
+    if found is not None:
+        return found
     found = []
     for pid, rows in history(out).items():
         found += [(pid, a["revision_id"], b["revision_id"]) for a, b in zip(rows, rows[1:])]
@@ -42,7 +39,7 @@ def _stamp_path(out: Path, policy_id: str, old_id: str, new_id: str) -> Path:
 def _want(out: Path, policy_id: str, old_id: str, new_id: str) -> str:
     h = hashlib.sha256()
     for rid in (old_id, new_id):
-        st = store.revision_path(out, policy_id, rid).stat()
+        st = store.find_revision(out, policy_id, rid).stat()
         h.update(f"{rid}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
@@ -60,7 +57,7 @@ def stale_pairs(out: Path) -> list[tuple[str, str, str]]:
 
 def review_pair(out: Path, policy_id: str, old_id: str, new_id: str) -> str:
     """Write one pair's review files, then its stamp (last, so a crash in between leaves it stale)."""
-    load = lambda rid: json.loads(store.revision_path(out, policy_id, rid).read_text(encoding="utf-8"))  # noqa: E731
+    load = lambda rid: json.loads(store.find_revision(out, policy_id, rid).read_text(encoding="utf-8"))  # noqa: E731
     paths = write_review(out, load(old_id), load(new_id))
     store.atomic_write(_stamp_path(out, policy_id, old_id, new_id), _want(out, policy_id, old_id, new_id).encode())
     return str(paths["html"])

@@ -12,7 +12,8 @@ from policyflow.flows.report import markdown
 
 
 def load_revision(out: Path, revision_id: str) -> dict:
-    paths = list((out / "revisions").glob(f"*/{revision_id}.json"))
+    """A stored revision by its id, whichever file name it has (portable, or legacy until a run migrates it)."""
+    paths = [p for p in store.revision_files(out, revision_id) if store.revision_id_of(p) == revision_id]
     if not paths:
         raise FileNotFoundError(f"no stored revision {revision_id} under {out / 'revisions'}")
     return json.loads(paths[0].read_text(encoding="utf-8"))
@@ -26,7 +27,11 @@ def history(out: Path, policy_id: str | None = None) -> dict[str, list[dict]]:
     for pdir in sorted(root.glob("*")) if root.is_dir() else []:
         if policy_id and pdir.name != policy_id:
             continue
+        seen = set()
         for path in sorted(pdir.glob("*.json")):
+            if store.revision_id_of(path) in seen:
+                continue  # both names of one revision (a migration under way): one row
+            seen.add(store.revision_id_of(path))
             doc = json.loads(path.read_text(encoding="utf-8"))
             entry = registry.get(doc["revision_id"], {})
             policies.setdefault(doc["policy_id"], []).append({
@@ -61,7 +66,7 @@ def review_new_revisions(out: Path, new: list[tuple[str, str]]) -> list[dict[str
     wanted = {rid for _, rid in new}
     written = []
     for pid in sorted({pid for pid, _ in new}):
-        if len(list((out / "revisions" / pid).glob("*.json"))) < 2:
+        if len({store.revision_id_of(p) for p in (out / "revisions" / pid).glob("*.json")}) < 2:
             continue  # a policy's first revision has nothing to be compared with
         rows = history(out, pid).get(pid, [])
         for prev, cur in zip(rows, rows[1:]):
@@ -71,7 +76,7 @@ def review_new_revisions(out: Path, new: list[tuple[str, str]]) -> list[dict[str
 
 
 def _load(out: Path, policy_id: str, revision_id: str) -> dict:
-    return json.loads(store.revision_path(out, policy_id, revision_id).read_text(encoding="utf-8"))
+    return json.loads(store.find_revision(out, policy_id, revision_id).read_text(encoding="utf-8"))
 
 
 def index_entries(out: Path) -> list[dict]:

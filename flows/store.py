@@ -30,12 +30,20 @@ RECORD_TABLES = {
     "units": models.Unit,
     "conditions": models.Condition,
 }
-TABLES = ["documents", "revisions", "texts", *RECORD_TABLES, "warnings", "errors"]
+TABLES = ["documents", "revisions", "texts", *RECORD_TABLES, "warnings", "errors"]  # made from revisions, errors
+DIFFS_TABLE = "diffs"  # made from the stored diffs (DIR/diffs/*/*.json), after the reviews
+CATALOG_TABLES = [*TABLES, DIFFS_TABLE]
 REGISTRY = "registry.json"
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK  # what open() would give: temporary files start at 0600
 TABLES_STAMP = "tables/.revision-set.sha256"
+DIFFS_STAMP = "tables/.diffs.sha256"
+# The catalog is written in the storage format of DuckDB 1.1 (storage version 64), which every DuckDB
+# from 1.0 on reads, 2.x included: DuckDB 2.0 otherwise writes its own format, which no 1.x client opens.
+CATALOG_STORAGE = "v1.1.0"
+CATALOG_STORAGE_NUMBER = 64
+CATALOG_FORMAT = "catalog 2: diffs table, latest_revisions view, storage v1.1.0"  # a change rebuilds old catalogs
 CRASH_ENV = "POLICYFLOW_CRASH_AT"
 _crash_counts: dict[str, int] = {}
 
@@ -86,8 +94,84 @@ def dump_json(obj: Any, *, indent: int | None = None) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
+def revision_file_name(revision_id: str) -> str:
+    """A revision's file name: its id with the `:` made a `-` (`sha256-<hex>.json`), portable to every file
+    system, URL and shell. The id inside the file keeps its `:`."""
+    return revision_id.replace(":", "-", 1) + ".json"
+
+
+def legacy_revision_file_name(revision_id: str) -> str:
+    """The name versions before 1.1 of the store gave a revision file (`sha256:<hex>.json`)."""
+    return f"{revision_id}.json"
+
+
+def revision_id_of(path: Path) -> str:
+    """The revision id a revision file is named after, whichever naming it has."""
+    stem = path.name[:-len(".json")] if path.name.endswith(".json") else path.name
+    if ":" in stem:
+        return stem
+    algorithm, sep, digest = stem.partition("-")
+    return f"{algorithm}:{digest}" if sep else stem
+
+
 def revision_path(out: Path, policy_id: str, revision_id: str) -> Path:
-    return out / "revisions" / policy_id / f"{revision_id}.json"
+    """Where a revision is stored (where it is written; `find_revision` also finds a legacy name)."""
+    return out / "revisions" / policy_id / revision_file_name(revision_id)
+
+
+def find_revision(out: Path, policy_id: str, revision_id: str) -> Path:
+    """The stored file of a revision under its portable name, else under its legacy name (an output folder
+    no run has migrated yet); the portable path when neither exists."""
+    path = revision_path(out, policy_id, revision_id)
+    if not path.exists():
+        legacy = path.with_name(legacy_revision_file_name(revision_id))
+        if legacy.exists():
+            return legacy
+    return path
+
+
+def revision_files(out: Path, prefix: str = "") -> list[Path]:
+    """Stored revision files, under either name, whose revision id starts with `prefix` (`sha256:1a2b`),
+    sorted by path."""
+    root = out / "revisions"
+    if not root.is_dir():
+        return []
+    escape = lambda text: "".join(f"[{c}]" if c in "*?[]" else c for c in text)  # noqa: E731
+    patterns = {f"*/{escape(prefix.replace(':', '-', 1))}*.json", f"*/{escape(prefix)}*.json"}
+    found = {p for pattern in patterns for p in root.glob(pattern)}
+    return sorted(p for p in found if revision_id_of(p).startswith(prefix))
+
+
+def migrate_file_names(out: Path) -> int:
+    """Rename revision files stored under a legacy name (`sha256:<hex>.json`) to their portable name, each by
+    one atomic rename (a killed migration leaves every file under one of its names; the next run goes on).
+    When both names exist the portable one, written by a later run, is kept. Returns the files renamed."""
+    root = out / "revisions"
+    moved = 0
+    for path in sorted(root.glob("*/*:*.json")) if root.is_dir() else []:
+        target = path.with_name(revision_file_name(revision_id_of(path)))
+        if target.exists():
+            path.unlink(missing_ok=True)
+            continue
+        os.rename(path, target)
+        moved += 1
+    if moved:
+        for d in {p for p in root.iterdir() if p.is_dir()}:
+            _fsync_dir(d)
+    return moved
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def clean_temporaries(out: Path) -> int:
@@ -206,6 +290,134 @@ SCHEMAS: dict[str, pa.Schema] = {
                            ("evidence", pa.large_string())]),
     "errors": _record_schema(models.ErrorRecord, ids=False),
 }
+
+
+# --- the diffs table: one row per change of every stored diff --------------------------------
+
+DIFF_KEYS = [("policy_id", pa.string()), ("from_revision", pa.string()), ("to_revision", pa.string()),
+             ("from_filename", pa.string()), ("to_filename", pa.string()), ("schema_version", pa.string()),
+             ("consecutive", pa.bool_()), ("report", pa.string()), ("change_index", pa.int64())]
+DIFF_RENAMED = {"from": "from_value", "to": "to_value", "group": "group_id"}  # clear of SQL keywords
+DIFF_VALUES = {"from", "to"}  # any JSON value: as text (a string as is, anything else as JSON)
+
+
+def _is_span(annotation: Any) -> bool:
+    """A [start, end) pair (`Span`, optional or not)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_span(a) for a in typing.get_args(annotation) if a is not type(None))
+    if origin is typing.Annotated:
+        return _is_span(typing.get_args(annotation)[0])
+    return origin is tuple
+
+
+def _diff_columns() -> tuple[list[tuple[str, str, pa.DataType]], set[str]]:
+    """(JSON key, column, type) per field `models.Change` declares, and the columns holding JSON text (fields
+    whose type has no column type). A span `x` (`from_span`, `to_span_utf16`...) becomes `x_start`, `x_end`."""
+    cols, as_json = [], set()
+    for name, f in models.Change.model_fields.items():
+        key = f.alias or name
+        column = DIFF_RENAMED.get(key, key)
+        if key in DIFF_VALUES:
+            cols.append((key, column, pa.string()))
+        elif _is_span(f.annotation):
+            cols += [(key, f"{key}_start", pa.int64()), (key, f"{key}_end", pa.int64())]
+        else:
+            try:
+                cols.append((key, column, _arrow_type(f.annotation)))
+            except TypeError:
+                cols.append((key, column, pa.string()))
+                as_json.add(column)
+    return cols, as_json
+
+
+DIFF_COLUMNS, DIFF_JSON = _diff_columns()
+SCHEMAS[DIFFS_TABLE] = pa.schema([*DIFF_KEYS, *[(c, t) for _, c, t in DIFF_COLUMNS],
+                                  ("extra", pa.string())])  # undeclared keys of a change, as a JSON object
+
+
+def _value_text(v: Any) -> str | None:
+    if v is None or isinstance(v, str):
+        return v
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def diff_rows(d: dict, *, report: str | None = None, consecutive: bool = False) -> list[dict]:
+    """One stored diff as `diffs` rows: its pair on every row, then each change's fields in columns (spans
+    split, `from`/`to` as text), in the order of `changes` (`change_index`, the report's `change-<i>`)."""
+    head = {"policy_id": d.get("policy_id"), "from_revision": d.get("from_revision"),
+            "to_revision": d.get("to_revision"), "from_filename": d.get("from_filename"),
+            "to_filename": d.get("to_filename"), "schema_version": d.get("schema_version"),
+            "consecutive": consecutive, "report": report}
+    declared = {key for key, _, _ in DIFF_COLUMNS}
+    rows = []
+    for i, c in enumerate(d.get("changes") or []):
+        row = dict(head, change_index=i)
+        for key, column, _ in DIFF_COLUMNS:
+            v = c.get(key)
+            if key in DIFF_VALUES or column in DIFF_JSON:
+                row[column] = _value_text(v)
+            elif column == f"{key}_start":
+                row[column], row[f"{key}_end"] = (v[0], v[1]) if v else (None, None)
+            elif column == f"{key}_end":
+                continue
+            else:
+                row[column] = v
+        extra = {k: v for k, v in c.items() if k not in declared}
+        row["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
+        rows.append(row)
+    return rows
+
+
+def consecutive_pairs(out: Path) -> list[tuple[str, str, str]] | None:
+    """(policy_id, older, newer) for every consecutive pair of every policy's history, read from the
+    `revisions` table (ordered by history); None when the table is missing."""
+    table = out / "tables" / "revisions.parquet"
+    if not table.exists():
+        return None
+    rows = pq.read_table(table, columns=["policy_id", "revision_id", "position"]).to_pylist()
+    rows.sort(key=lambda r: (r["policy_id"], r["position"]))
+    return [(a["policy_id"], a["revision_id"], b["revision_id"]) for a, b in zip(rows, rows[1:])
+            if a["policy_id"] == b["policy_id"]]
+
+
+def stored_diffs(out: Path) -> list[Path]:
+    """The stored diff JSON files (DIR/diffs/<policy_id>/<old>..<new>.json), sorted."""
+    root = out / "diffs"
+    return sorted(p for p in root.glob("*/*.json") if not p.name.startswith(".")) if root.is_dir() else []
+
+
+def diffs_digest(out: Path) -> str:
+    """A digest of everything the diffs table is made from: the diff files' names and bytes, which pairs are
+    consecutive, and the table's columns."""
+    digest = hashlib.sha256(str(SCHEMAS[DIFFS_TABLE]).encode())
+    for p in stored_diffs(out):
+        digest.update(f"{p.parent.name}/{p.name}\0".encode("utf-8", "surrogateescape"))
+        digest.update(hashlib.sha256(p.read_bytes()).digest())
+    digest.update(json.dumps(consecutive_pairs(out) or []).encode())
+    return digest.hexdigest()
+
+
+def write_diffs_table(out: Path) -> int:
+    """Rewrite DIR/tables/diffs.parquet from the stored diffs; returns its row count."""
+    pairs = set(consecutive_pairs(out) or [])
+    writer = _TableWriter(out, DIFFS_TABLE)
+    try:
+        for p in stored_diffs(out):
+            try:
+                d = json.loads(p.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # not a diff (a damaged file is rewritten by the next review of its pair)
+            if not isinstance(d, dict):
+                continue
+            report = p.with_suffix(".html").relative_to(out).as_posix()
+            key = (d.get("policy_id"), d.get("from_revision"), d.get("to_revision"))
+            writer.add(diff_rows(d, report=report, consecutive=key in pairs))
+        crash_point("tables")
+        return writer.close()
+    except BaseException:
+        writer.abort()
+        raise
 
 
 def _flat(rec: dict, ids: dict) -> dict:
@@ -392,30 +604,84 @@ def revision_set_digest(out: Path, errors: list[dict]) -> str:
     return digest.hexdigest()
 
 
-def refresh_tables(out: Path, errors: list[dict]) -> tuple[dict[str, int], bool]:
-    """Tables and catalog made to describe exactly what is stored: rebuilt when their stamp is stale
-    (a killed run, a changed revision or error) or the catalog cannot be trusted; (row counts, rebuilt)."""
+def refresh_tables(out: Path, errors: list[dict], *, catalog: bool = True) -> tuple[dict[str, int], bool]:
+    """Tables made to describe exactly what is stored: rebuilt when their stamp is stale (a killed run, a
+    changed revision or error); then, with `catalog`, the diffs table and the catalog (`refresh_catalog`).
+    The flow refreshes the catalog after the reviews instead, which may add diffs. (row counts, rebuilt)."""
     want = revision_set_digest(out, errors)
     stamp = out / TABLES_STAMP
     tables = out / "tables"
     fresh = (stamp.exists() and stamp.read_text() == want
              and all((tables / f"{n}.parquet").exists() for n in TABLES))
     if fresh:
-        write_catalog(out)
-        return {n: pq.ParquetFile(tables / f"{n}.parquet").metadata.num_rows for n in TABLES}, False
+        counts = {n: pq.ParquetFile(tables / f"{n}.parquet").metadata.num_rows for n in TABLES}
+    else:
+        stamp.unlink(missing_ok=True)
+        counts = write_tables(out, iter_revisions(out), errors)
+        atomic_write(stamp, want.encode(), durable=True)
+    if catalog:
+        refresh_catalog(out)
+    return counts, not fresh
+
+
+def refresh_diffs(out: Path) -> tuple[int, bool]:
+    """The diffs table made to describe exactly the stored diffs: rebuilt when its stamp is stale (a diff
+    written, rewritten or removed; a pair that stopped or started being consecutive). (rows, rebuilt)"""
+    want = diffs_digest(out)
+    stamp = out / DIFFS_STAMP
+    table = out / "tables" / f"{DIFFS_TABLE}.parquet"
+    if stamp.exists() and stamp.read_text() == want and table.exists():
+        return pq.ParquetFile(table).metadata.num_rows, False
     stamp.unlink(missing_ok=True)
-    counts = write_tables(out, iter_revisions(out), errors)
-    write_catalog(out)
+    rows = write_diffs_table(out)
     atomic_write(stamp, want.encode(), durable=True)
-    return counts, True
+    return rows, True
+
+
+def refresh_catalog(out: Path) -> Path:
+    """The diffs table, then the catalog, made to describe what is stored (each rebuilt only when stale).
+    Run after anything that writes diffs: the flow's reviews, `policyflow diff`."""
+    refresh_diffs(out)
+    return write_catalog(out)
+
+
+def refresh_catalog_if_idle(out: Path) -> bool:
+    """After a diff written outside a run (`policyflow diff`): refresh the diffs table and the catalog of an
+    extract output folder unless a run holds it (that run, or the next one, refreshes them). True if done."""
+    from policyflow.schemas.errors import LockedError
+
+    if not (out / "tables" / "documents.parquet").exists():
+        return False  # not an output folder of `extract`: only the diff files are written
+    try:
+        with output_lock(out):
+            refresh_catalog(out)
+    except LockedError:
+        return False
+    return True
+
+
+def catalog_storage_number(path: Path) -> int | None:
+    """The storage version number in a DuckDB file's header (64: readable by DuckDB 1.0 and later;
+    DuckDB 2.0's own format reads as 999 here), None when the file is not a DuckDB database."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(20)
+    except OSError:
+        return None
+    if len(head) < 20 or head[8:12] != b"DUCK":
+        return None
+    return int.from_bytes(head[12:20], "little")
 
 
 def _catalog_ok(target: Path) -> bool:
-    """The catalog opens and has every table; a WAL beside it belongs to a client that died (never to us)."""
+    """The catalog opens, is in the storage format DuckDB 1.x clients read and has every table and view;
+    a WAL beside it belongs to a client that died (never to us)."""
     import duckdb
 
     if not target.exists() or target.with_name(target.name + ".wal").exists():
         return False
+    if catalog_storage_number(target) != CATALOG_STORAGE_NUMBER:
+        return False  # e.g. written by DuckDB 2.0 in its own format before the catalog named its storage
     try:
         con = duckdb.connect(str(target), read_only=True)
     except duckdb.Error:
@@ -426,17 +692,28 @@ def _catalog_ok(target: Path) -> bool:
         return False
     finally:
         con.close()
-    return set(TABLES) <= names
+    return {*CATALOG_TABLES, *CATALOG_VIEWS} <= names
+
+
+CATALOG_VIEWS = {
+    # each policy's latest revision (last in history order), as a `documents` row
+    "latest_revisions": "SELECT d.* FROM documents d JOIN (SELECT policy_id, revision_id FROM revisions QUALIFY "
+                        "row_number() OVER (PARTITION BY policy_id ORDER BY position DESC) = 1) r "
+                        "USING (policy_id, revision_id)",
+}
 
 
 def write_catalog(out: Path) -> Path:
-    """DIR/catalog.duckdb with one table per Parquet file and the view `latest_revisions` (each policy's
-    latest revision, as a `documents` row); rebuilt when the tables changed or it is unsound."""
+    """DIR/catalog.duckdb: one table per Parquet file (the data copied in, so the catalog holds no path and
+    opens wherever the folder is moved) and the views of CATALOG_VIEWS, in the storage format of DuckDB
+    1.1 (`CATALOG_STORAGE`: DuckDB 1.1 to 2.x open it); rebuilt when the tables changed or it is unsound."""
     import duckdb
 
     tables_dir = out / "tables"
-    digest = hashlib.sha256()
-    for name in TABLES:
+    if not (tables_dir / f"{DIFFS_TABLE}.parquet").exists():
+        refresh_diffs(out)
+    digest = hashlib.sha256(CATALOG_FORMAT.encode())
+    for name in CATALOG_TABLES:
         digest.update((tables_dir / f"{name}.parquet").read_bytes())
     stamp = out / ".catalog.sha256"
     target = out / "catalog.duckdb"
@@ -447,15 +724,14 @@ def write_catalog(out: Path) -> Path:
     os.close(fd)
     os.unlink(tmp)
     try:
-        con = duckdb.connect(tmp)
+        con = duckdb.connect(tmp, config={"storage_compatibility_version": CATALOG_STORAGE})
         try:
             con.execute("BEGIN TRANSACTION")
-            for name in TABLES:
+            for name in CATALOG_TABLES:
                 path = str(tables_dir / f"{name}.parquet").replace("'", "''")
                 con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{path}')")
-            con.execute("CREATE VIEW latest_revisions AS SELECT d.* FROM documents d JOIN ("
-                        "SELECT policy_id, revision_id FROM revisions QUALIFY row_number() OVER "
-                        "(PARTITION BY policy_id ORDER BY position DESC) = 1) r USING (policy_id, revision_id)")
+            for name, sql in CATALOG_VIEWS.items():
+                con.execute(f"CREATE VIEW {name} AS {sql}")
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
         finally:

@@ -37,7 +37,7 @@ def seed_run(tmp_path_factory):
 def test_extract_flow_writes_contract_layout(seed_run):
     out, summary = seed_run
     assert summary["documents"] == 4 and summary["extracted"] == 4 and summary["errors"] == []
-    revisions = sorted((out / "revisions").glob("pol-*/sha256:*.json"))
+    revisions = sorted((out / "revisions").glob("pol-*/sha256-*.json"))
     assert len(revisions) == 4
     for name in TABLES:
         table = pq.read_table(out / "tables" / f"{name}.parquet")
