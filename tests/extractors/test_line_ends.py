@@ -28,9 +28,9 @@ def _record(text: str, unbreak) -> dict:
     doc = extract(text)
     out = {k: doc[k] for k in ("policy_id", "revision_id")}
     out["metadata"] = {k: doc["metadata"][k] for k in ("title", "notice_title", "issuer", "doc_number", "issue_date")}
-    for kind in ("sections", "measures", "targets", "amounts"):
-        out[kind] = [({k: v for k, v in r.items() if k != "span"}, unbreak(text[slice(*r["span"])]))
-                     for r in doc[kind]]
+    for kind in ("sections", "measures", "targets", "amounts"):  # span and what derives from it: the covered text
+        out[kind] = [({k: v for k, v in r.items() if k not in ("span", "span_utf16", "evidence")},
+                      unbreak(text[slice(*r["span"])])) for r in doc[kind]]
     return out
 
 
