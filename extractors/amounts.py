@@ -1,7 +1,10 @@
 """Money and ratio figures that a policy grants, budgets or requires, with their conditions.
 
 role: budget when the clause speaks of the government's own outlay (出资, 总规模), threshold
-when the figure qualifies a beneficiary (…50万元以上 before the grant), else subsidy.
+when the figure qualifies a beneficiary (…50万元以上 before the grant), else subsidy. A growth
+rate or a share in a qualifying clause (对年度研发费用增长超过20%的企业，给予…; 研发投入强度4%以上)
+is a threshold like an absolute one (营业收入超过1亿元的，给予…); a growth rate outside any
+condition is no amount, unless it is the government's own outlay that grows (a budget).
 bound: the bound word between the previous figure and this one (最高, 不超过, 最低); items of
 a 分别 list inherit the bound of the first item; a range is a floor and a cap.
 """
@@ -38,18 +41,42 @@ _FEE_BASE = lexicon.compile_(r"在(?P<basis>[^,，;；。]{2,20}?)(?:的)?基础
 _ONCE_AFTER = lexicon.compile_(r"^[^,，;；。]{0,12}?给予一次性")  # 按…1%的比例给予一次性奖励
 _SAME_SENTENCE = 16  # figures of one sentence looked back over; keeps a run of figures linear
 _FUND_SIZE = lexicon.compile_(r"规模(?!的)(?![^,，;；。]*比例)")
-_QUALIFIER_END = lexicon.compile_(r"的[^,，;；。]{0,20}[,，]")
+_QUALIFIER_END = lexicon.compile_(_A["qualifier_end"])
+_QUALIFIER_END_BARE = lexicon.compile_(_A["qualifier_end_bare"])
+_QUALIFIER_END_LOOSE = lexicon.compile_(_A["qualifier_end_loose"])
+_OPENER_AT_CLAUSE = lexicon.compile_(_A["opener_at_clause"])
+_NEW_QUALIFIER = lexicon.compile_(_A["new_qualifier"])
+_GROWTH = lexicon.compile_(_A["growth_before"])
+_RATE_BEFORE = lexicon.compile_(_A["rate_before"])
+_NOT_BUDGET = lexicon.compile_(_A["not_budget"])
 _SHARE = lexicon.compile_(_A["share_for_beneficiaries"])
 _GOVERNMENT = lexicon.compile_(_A["government_actor"])
 _QUALIFIED = lexicon.compile_(r"^[ \t]*(?P<w>及以上|及以下|以上|以下|以内)[ \t]*(?:\((?:含|不含)[^()]{0,6}\))?[ \t]*的")
 
 
-def _in_qualifier(text: str, sentence_start: int, figure_end: int, sentence_end: int) -> bool:
-    """Whether a figure sits inside the 对…的， clause that a later grant in the sentence depends on."""
-    if not _OPENER.search(text, sentence_start, figure_end) or _GRANT_VERB.search(text, sentence_start, figure_end):
+def _in_qualifier(text: str, sentence_start: int, figure_end: int, sentence_end: int, *, opener: bool = True,
+                  figure_after=lambda a, b: False) -> bool:
+    """Whether a figure sits inside the …的， clause that a later grant in the sentence depends on.
+
+    With `opener`, the clause opens with 对/凡 (对营业收入超过1亿元的企业，给予…); after a 对 that opens
+    its clause the comma may be missing when the grant gives a figure (对…1亿元的企业给予50万元).
+    Without it, a clause ending in 的， before the grant (企业营业收入超过1亿元的，给予…), unless a
+    new 对/按… clause starts between the figure and that 的 (`qualifier_end_loose` in figures.toml).
+    """
+    if (opener and not _OPENER.search(text, sentence_start, figure_end)) or _GRANT_VERB.search(
+            text, sentence_start, figure_end):
         return False
     grant = _GRANT_VERB.search(text, figure_end, sentence_end)
-    return bool(grant) and _QUALIFIER_END.search(text, figure_end, grant.start()) is not None
+    if not grant:
+        return False
+    if not opener:
+        end = _QUALIFIER_END_LOOSE.search(text, figure_end, grant.start())
+        return bool(end) and not _NEW_QUALIFIER.search(text, figure_end, end.start())
+    if _QUALIFIER_END.search(text, figure_end, grant.start()):
+        return True
+    return (bool(_OPENER_AT_CLAUSE.search(text, sentence_start, figure_end))
+            and _QUALIFIER_END_BARE.search(text[figure_end:grant.start()]) is not None
+            and figure_after(grant.end(), sentence_end))
 
 
 def _qualifies_noun(after: str) -> str | None:
@@ -219,15 +246,24 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         floor_or_cap = "min" if _last(_THRESHOLD_MIN, window) else "max" if _last(_THRESHOLD_MAX, window) else None
         max_only = bool(_last(_MAX_ONLY, window))
         no_grant = not _SUBSIDY.search(sentence)
-        budget_cue = bool(_BUDGET.search(clause)) and "给予" not in clause and not _SHARE.search(clause)
+        sized = _NOT_BUDGET.sub("", clause)  # 规模以上企业 names no fund
+        budget_cue = bool(_BUDGET.search(sized)) and "给予" not in clause and not _SHARE.search(clause)
         government = budget_cue and (bool(_GOVERNMENT.search(clause)) or (
-            bool(_GOVERNMENT.search(t, s_start, f.start)) and bool(_FUND_SIZE.search(clause))))
+            bool(_GOVERNMENT.search(t, s_start, f.start)) and bool(_FUND_SIZE.search(sized))))
+        growth = bool(_GROWTH.search(window))  # 增长超过20%: a change of someone's figure
+        rate = bool(_RATE_BEFORE.search(window))  # 按研发费用的20%: the rate of a grant
         eligibility = None
         qualified = None if max_only else _qualifies_noun(after)
-        if (floor_or_cap or not is_ratio) and _in_qualifier(t, s_start, f.end, s_end):
+        gives_figure = (lambda a, b: _holds_figure(starts, figures, a, b)) if not rate else (lambda a, b: False)
+        if (floor_or_cap or not is_ratio or (threshold or growth) and not rate) and _in_qualifier(
+                t, s_start, f.end, s_end, figure_after=gives_figure):
             eligibility = floor_or_cap or threshold or "exact"  # 对投资规模达到3000万元、期限满两年的，给予…
         elif qualified:
             eligibility = qualified  # 单户金额在100万元及以下的再担保业务
+        elif ((floor_or_cap or threshold or growth) and not rate and not max_only
+              and not _GOVERNMENT.search(t, s_start, f.start) and not _SHARE.search(sentence)
+              and _in_qualifier(t, s_start, f.end, s_end, opener=False)):
+            eligibility = floor_or_cap or threshold or "exact"  # 企业营业收入超过1亿元的，给予…
         elif no_grant and not government:
             # a requirement or a condition list: 年销售额在3000万元以下, 子基金规模不低于1000万元
             eligibility = floor_or_cap or threshold or (
@@ -242,6 +278,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         elif fee_cut:
             role = "subsidy"  # 在原收费标准基础上下调30%: a fee cut granted to whoever pays the fee
         elif budget_cue:
+            if growth and is_ratio and not government:
+                continue  # 研发经费投入年均增长12%: someone's growth, no outlay
             role = "budget"
         elif threshold and grant_after and not is_ratio:
             role = "threshold"
@@ -294,7 +332,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         span = norm.span(span_start, span_end)
         rec = {"id": f"a{len(amounts) + 1}", "span": span, "measure_id": in_measure(span[0]), "role": role,
                "bound": bound, "value_yuan": f.value_yuan, "ratio": f.ratio,
-               "basis": (_fee_basis(clause) if fee_cut else _basis(t[s_start:f.start])) if is_ratio else None,
+               "basis": (_fee_basis(clause) if fee_cut else None if growth else _basis(t[s_start:f.start]))
+               if is_ratio else None,
                "per": per, "condition_id": None, "_cond": None, "_at": f.start}
         if role == "threshold":
             # a threshold qualifies others; its own condition is only a separate 的， clause before it (fines)

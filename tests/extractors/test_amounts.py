@@ -114,6 +114,60 @@ def test_amounts_role_follows_the_clause(text, expected):
     assert [g[:5] for g in got] == expected
 
 
+# issue 12: a growth rate, a share or an absolute figure that decides who qualifies is a threshold
+# (its words stay in the grant's condition); a ratio the grant is computed at stays a grant
+THRESHOLDS_IN_CONDITIONS = [
+    # growth rate in a 对…的， qualifier
+    ("1.奖励。对年度研发费用增长超过25%的企业，给予最高40万元奖励。",
+     [("threshold", "min", None, 0.25, []), ("subsidy", "max", 400000, None, [])]),
+    # growth rate in a qualifier without 对, whose clause names spending (支出 is no budget here)
+    ("2.奖励。年度研发经费支出增长超过15%的企业，给予最高30万元奖励。",
+     [("threshold", "min", None, 0.15, []), ("subsidy", "max", 300000, None, [])]),
+    # 增幅…以上 and a growth against last year
+    ("3.奖励。对出口额增幅达到12%以上的外贸企业，给予8万元奖励。",
+     [("threshold", "min", None, 0.12, []), ("subsidy", "exact", 80000, None, [])]),
+    ("4.奖励。对销售收入比上年提高10%以上的企业，按新增销售收入的1%给予奖励。",
+     [("threshold", "min", None, 0.1, []), ("subsidy", "exact", None, 0.01, [])]),
+    # a share as eligibility, and an intensity with only 以上 after it, in a list of criteria
+    ("5.补助。对研发投入占营业收入比重达到6%以上的企业，给予25万元补助。",
+     [("threshold", "min", None, 0.06, []), ("subsidy", "exact", 250000, None, [])]),
+    ("6.补助。对行业领先、近三年研发投入强度5%以上、上年度研发投入300万元以上的企业，按照实际投入额给予15%的补助。",
+     [("threshold", "min", None, 0.05, []), ("threshold", "min", 3000000, None, []),
+      ("subsidy", "exact", None, 0.15, [])]),
+    # 高于 is a floor
+    ("7.支持。企业研发费用占销售收入的比例高于4%的，给予60万元资金支持。",
+     [("threshold", "min", None, 0.04, []), ("subsidy", "exact", 600000, None, [])]),
+    # absolute thresholds: a 的， clause without 对, and 对…的企业给予 without a comma
+    ("8.奖励。企业年营业收入首次超过2亿元的，给予60万元奖励。",
+     [("threshold", "min", 200000000, None, []), ("subsidy", "exact", 600000, None, [])]),
+    ("9.奖励。对年纳税额超过500万元的企业给予20万元奖励。",
+     [("threshold", "min", 5000000, None, []), ("subsidy", "exact", 200000, None, [])]),
+    # a growth rate outside any condition or grant is no amount; the government's own growth is a budget
+    ("10.成效。全市企业研发经费支出年均增长9%。", []),
+    ("11.投入。市财政科技支出年均增长10%。", [("budget", "exact", None, 0.1, [])]),
+    # 规模以上 is a class of enterprise, not a fund's size: a reward, not a budget
+    ("12.奖励。对首次纳入规模以上工业统计的企业奖励10万元。", [("subsidy", "exact", 100000, None, [])]),
+    # negative cases: ratios a grant is computed at stay grants
+    ("13.补助。按研发费用的20%给予补助。", [("subsidy", "exact", None, 0.2, [])]),
+    ("14.补助。给予实际投资额30%的补助，最高100万元。",
+     [("subsidy", "exact", None, 0.3, []), ("subsidy", "max", 1000000, None, [])]),
+    ("15.贴息。对符合条件的贷款，贴息比例不超过50%。", [("subsidy", "max", None, 0.5, [])]),
+    ("16.补助。对企业，按不低于研发投入10%的比例给予补助。", [("subsidy", "min", None, 0.1, [])]),
+    ("17.奖励。对研发投入较上年增长部分，按15%给予补助。", [("subsidy", "exact", None, 0.15, [])]),
+    # …的一次性补贴 after a figure is the grant's own noun, not a qualifier (针对 holds no opener)
+    ("18.就业。为每人提供针对性服务，及时发放每人1500元的一次性求职补贴。",
+     [("subsidy", "exact", 1500, None, ["once", "person"])]),
+    # a share allocated 用于… is no qualifier of the grant
+    ("19.激励。企业可在三年内每年提取不高于25%的净利润，用于奖励研发团队。", [("subsidy", "max", None, 0.25, ["year"])]),
+]
+
+
+@pytest.mark.parametrize("text, expected", THRESHOLDS_IN_CONDITIONS)
+def test_amounts_thresholds_in_conditions(text, expected):
+    got, _ = _amounts(text)
+    assert [g[:5] for g in got] == expected
+
+
 @pytest.mark.parametrize("text, figure, condition", [
     # a cap shares the condition of the grant before it
     ("1.支持。对营业收入首次超过1亿元的企业，按研发投入的10%给予补助，最高不超过100万元。", 1000000, "营业收入首次超过1亿元的企业"),

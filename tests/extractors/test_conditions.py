@@ -36,6 +36,19 @@ def test_conditions_examples(text, expected):
     assert got == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # issue 12: a threshold's figure stays in the condition of the grant it gates; the threshold itself has none
+    ("1.奖励。年度研发经费支出增长超过15%的企业，给予最高30万元奖励。", [None, "年度研发经费支出增长超过15%的企业"]),
+    ("2.补助。对研发投入占营业收入比重达到6%以上的企业，给予25万元补助。", [None, "研发投入占营业收入比重达到6%以上的企业"]),
+    ("3.奖励。企业年营业收入首次超过2亿元的，给予60万元奖励。", [None, "企业年营业收入首次超过2亿元的"]),
+    # without a comma after the qualifier, the grant's condition still runs to the end of the qualifier
+    ("4.奖励。对年纳税额超过500万元的企业给予20万元奖励。", [None, "年纳税额超过500万元的企业"]),
+])
+def test_conditions_keep_threshold_figures(text, expected):
+    got, _ = _conditions(text)
+    assert got == expected
+
+
 def test_conditions_shared_by_amounts_are_one_record():
     _, doc = _conditions("1.支持。对认定登记的技术合同，按照年度免税技术交易额的1.5%给予补助，最高不超过50万元。")
     assert len(doc["conditions"]) == 1
