@@ -24,11 +24,24 @@ def prefect_home() -> Path:
 
 
 def _prefect_env(verbose: bool) -> None:
-    """Local mode, quiet logs, state under PREFECT_HOME (or `prefect_home()`)."""
+    """Quiet logs, state under PREFECT_HOME (or `prefect_home()`), and without PREFECT_API_URL the
+    reusable local server (`flows/local_server.py`) instead of a temporary server per command."""
     os.environ.setdefault("PREFECT_HOME", str(prefect_home()))
-    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ["PREFECT_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false" if not verbose else "true")
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    from policyflow.flows import local_server
+    from policyflow.schemas.errors import ConfigError
+
+    try:
+        if local_server.mode() == "reuse":
+            os.environ["PREFECT_API_URL"] = local_server.ensure(home)
+            os.environ[local_server.LOCAL_API] = os.environ["PREFECT_API_URL"]
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
 
 
 EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_OUTPUT = 1, 2, 3, 4  # documented in the README
@@ -159,6 +172,10 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                                                                     "(counts, records, errors; tables go to stderr)"),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's logs")) -> None:
     """Extract every policy file under PATHS into OUT (revisions/, tables/, catalog.duckdb, diffs/)."""
+    if isolate and not (workers or dask_address) and all(p.exists() for p in paths):
+        from policyflow.flows import watchdog
+
+        watchdog.shared().start()  # the child loads the extractors while this process loads Prefect
     _prefect_env(verbose)
     from policyflow.flows.extract_flow import check_overlap, claim_processes, extract_flow, local_settings
     from policyflow.flows.hints import load_hints
@@ -213,6 +230,50 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
     if summary["errors"]:
         console.print(safe(f"{len(summary['errors'])} document(s) failed (allowed); error records in "
                            f"{out / 'errors'}"), style="yellow", highlight=False, soft_wrap=True)
+
+
+server_app = typer.Typer(no_args_is_help=True, help="The reusable local Prefect server that local runs use "
+                                                       "(one per PREFECT_HOME; stops itself when idle).")
+app.add_typer(server_app, name="server")
+
+
+def _server_home() -> Path:
+    home = Path(os.environ.get("PREFECT_HOME") or prefect_home())
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+@server_app.command("start")
+def server_start(idle: float = typer.Option(None, help="seconds without a request before it stops itself "
+                                                       "(default 1800, or POLICYFLOW_SERVER_IDLE)")) -> None:
+    """Start the local server now (the first local run would start it anyway) and print its API URL."""
+    from policyflow.flows import local_server
+    from policyflow.schemas.errors import ConfigError
+
+    try:
+        echo(local_server.ensure(_server_home(), idle=idle))
+    except ConfigError as exc:
+        fail(str(exc), EXIT_FAILED)
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Print the local server's API URL, pid and idle limit; exit 1 when none is running."""
+    from policyflow.flows import local_server
+
+    info = local_server.status(_server_home())
+    if not info:
+        echo(f"No local Prefect server for {_server_home()}.")
+        raise typer.Exit(EXIT_FAILED)
+    echo(f"{info['url']} pid {info['pid']} (stops after {info.get('idle_seconds', '?')} s idle)")
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the local server (the next local run starts a new one)."""
+    from policyflow.flows import local_server
+
+    echo("stopped" if local_server.stop(_server_home()) else f"No local Prefect server for {_server_home()}.")
 
 
 @app.command()

@@ -218,18 +218,27 @@ class Progress:
 
 
 def local_settings():
-    """Settings for a local run (no PREFECT_API_URL): flow-run heartbeats off.
+    """Settings for a local run (no PREFECT_API_URL of the user's): flow-run heartbeats off, and the
+    CLI's reusable local server (`flows/local_server.py`) as the API when the CLI started one.
 
-    Heartbeats let a Prefect server notice crashed runs of deployments; a local ephemeral run has
-    nobody watching, and stopping the heartbeat thread costs up to a second per flow run.
+    Heartbeats let a Prefect server notice crashed runs of deployments; a local run has nobody
+    watching, and stopping the heartbeat thread costs up to a second per flow run. The API URL is
+    applied as a setting, not only as an environment variable, so it holds when Prefect was
+    imported before the CLI chose the server.
     """
     import contextlib
 
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    if os.environ.get("PREFECT_API_URL"):
+    from policyflow.flows.local_server import LOCAL_API
+
+    url, local = os.environ.get("PREFECT_API_URL"), os.environ.get(LOCAL_API)
+    if url and url != local:
         return contextlib.nullcontext()
-    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    updates = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    if local:
+        updates[PREFECT_API_URL] = local
+    return temporary_settings(updates=updates)
 
 
 def claim_processes() -> int:

@@ -158,7 +158,9 @@ def _child(parent: int) -> None:
         out.flush()
 
     from policyflow.flows import documents
+    from policyflow.extractors.nlp import pipeline
 
+    pipeline()  # jieba's dictionary and spaCy load now, while the parent still sets up its run
     documents.report_stage = lambda stage: send(("stage", stage))
     while True:
         head = inp.read(8)

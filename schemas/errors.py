@@ -41,6 +41,10 @@ class Errors:
     E022 = ("{failed} of {documents} document(s) failed; error records in {path}. The others are stored; "
             "pass --allow-errors (flow parameter allow_errors) to end such runs Completed.")
     E023 = "No such file or folder: {path}. Check the run's paths (a deployment's `paths` parameter)."
+    E026 = ("POLICYFLOW_PREFECT_SERVER={value!r} is not one of {choices}: `reuse` keeps a local Prefect server "
+            "running between runs, `temporary` lets Prefect start one per command.")
+    E027 = ("The local Prefect server for {home} did not start; see {log}. Set POLICYFLOW_PREFECT_SERVER=temporary "
+            "to use Prefect's temporary server, or PREFECT_API_URL to use a server of your own.")
 
 
 class Warnings:

@@ -7,6 +7,8 @@ os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# tests start no server that outlives them; tests/flows/test_local_server.py sets `reuse` itself
+os.environ.setdefault("POLICYFLOW_PREFECT_SERVER", "temporary")
 
 import pytest  # noqa: E402
 
