@@ -9,7 +9,7 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run test test-slow test-all schema clean browser bench bench-hostile fuzz coverage
+.PHONY: install run test test-slow test-all schema clean browser bench bench-local bench-hostile fuzz coverage
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ N ?= 1000
 bench: install
 	N=$(N) $(BIN)/python -m policyflow.flows.bench
 
+# A 4-document local `policyflow extract`, command to exit: temporary vs reusable Prefect server; prints one JSON object.
+bench-local: install
+	$(BIN)/python -m policyflow.flows.bench_local
+
 # What hostile files cost (99k-page PDF, 3 GB-inflating docx, 2 GB text, 2,000-measure diff); prints one JSON object.
 bench-hostile: install
 	$(BIN)/python -m policyflow.flows.bench_hostile
@@ -60,4 +64,5 @@ schema: install
 	$(BIN)/policyflow schema
 
 clean:
+	-@test -x $(BIN)/policyflow && $(BIN)/policyflow server stop >/dev/null 2>&1
 	rm -rf $(VENV) .prefect .pytest_cache .hypothesis output/revisions output/tables output/errors output/catalog.duckdb

@@ -242,7 +242,11 @@ def run(n: int = 1000, *, workdir: Path | None = None, jionlp: bool = True, prof
 def main() -> None:
     n = int(os.environ.get("N", "1000"))
     prof = os.environ.get("PROFILE")
-    print(json.dumps(run(n, profile=Path(prof) if prof else None), ensure_ascii=False))
+    result = run(n, profile=Path(prof) if prof else None)
+    from policyflow.flows import bench_local
+
+    result["local_extract"] = bench_local.run()  # the 4-document command, end to end (issue 12's bar)
+    print(json.dumps(result, ensure_ascii=False))
 
 
 if __name__ == "__main__":
