@@ -173,6 +173,9 @@ def _serve(port: int, idle: float) -> None:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on"))
 
     def watch() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.1)
+        app.last = time.monotonic()  # idle counts from when the API answers, not from the slow start
         while not server.should_exit:
             time.sleep(min(5.0, max(idle / 10, 0.2)))
             if app.idle_for() > idle:

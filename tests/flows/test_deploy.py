@@ -1,4 +1,5 @@
 """Deployments on a real Prefect server and runs on a real Dask cluster (both on loopback; slow)."""
+import json
 import os
 import signal
 import socket
@@ -65,16 +66,34 @@ def test_deploy_served_flow_runs_on_real_server(tmp_path):
         out = tmp_path / "out"
         serve = _start([str(BIN / "policyflow"), "serve", "--raw", str(ROOT / "raw"), "--out", str(out),
                         "--cron", "0 0 1 1 *", "--name", "ci-serve"], env, logs[1])
+        broken = tmp_path / "broken"
+        broken.mkdir()
+        (broken / "ok.txt").write_text("关于支持创新的若干措施\n一、对新认定的企业给予50万元奖励。\n", encoding="utf-8")
+        (broken / "empty.txt").write_bytes(b"")
         script = (
+            "import json, sys\n"
             "from prefect.deployments import run_deployment\n"
-            "r = run_deployment('policyflow-extract/ci-serve', timeout=240)\n"
-            "print(r.state.type.value)\n")
+            "name = 'policyflow-extract/ci-serve'\n"
+            "for params in json.loads(sys.argv[1]):\n"
+            "    r = run_deployment(name, parameters=params, timeout=240)\n"
+            "    print(json.dumps([r.state.type.value, r.state.message or '']))\n")
+        runs = [{}, {"paths": [str(broken)], "out": str(tmp_path / "out-broken")},
+                {"paths": [str(broken)], "out": str(tmp_path / "out-allowed"), "allow_errors": True},
+                {"paths": [str(tmp_path / "nowhere")], "out": str(tmp_path / "out-missing")}]
         _wait(lambda: subprocess.run([str(BIN / "prefect"), "deployment", "inspect", "policyflow-extract/ci-serve"],
                                      env=env, capture_output=True).returncode == 0, 90, "deployment", logs)
-        ran = subprocess.run([str(BIN / "python"), "-c", script], env=env, capture_output=True, text=True, timeout=300)
-        assert ran.stdout.strip().endswith("COMPLETED"), ran.stdout + ran.stderr + logs[1].read_text(errors="replace")
+        ran = subprocess.run([str(BIN / "python"), "-c", script, json.dumps(runs)], env=env, capture_output=True,
+                             text=True, timeout=900)
+        states = [json.loads(line) for line in ran.stdout.splitlines() if line.startswith("[")]
+        assert [s for s, _ in states] == ["COMPLETED", "FAILED", "COMPLETED", "FAILED"], \
+            ran.stdout + ran.stderr + logs[1].read_text(errors="replace")
+        assert "E022" in states[1][1] and "1 of 2" in states[1][1]
+        assert "E023" in states[3][1] and "nowhere" in states[3][1]
         assert len(list((out / "revisions").glob("*/*.json"))) == 4
         assert (out / "catalog.duckdb").exists()
+        for failed_but_stored in ("out-broken", "out-allowed"):  # the good document is stored either way
+            assert len(list((tmp_path / failed_but_stored / "revisions").glob("*/*.json"))) == 1
+            assert list((tmp_path / failed_but_stored / "errors").glob("*.json"))
     finally:
         _stop(*[p for p in (serve, server) if p])
 
