@@ -28,6 +28,8 @@ _NO_FIGURE = lexicon.compile_(_A["grant_without_figure"])
 _PER = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per"]]
 _PER_ORDER = ["once", "project", "entity", "person", "year"]
 _PER_AFTER = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per_after"]]
+_PERIOD = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per_period"]]
+_PERIOD_AFTER = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per_period_after"]]
 _THRESHOLD_MIN = lexicon.compile_(_A["threshold_min_before"])
 _THRESHOLD_MAX = lexicon.compile_(_A["threshold_max_before"])
 _MAX_ONLY = lexicon.compile_("最高")
@@ -143,6 +145,20 @@ def _holds_figure(starts: list[int], figures: list[_Figure], a: int, b: int) -> 
 
 def _per(text: str) -> list[str]:
     return sorted({kind for pattern, kind in _PER if pattern.search(text)}, key=_PER_ORDER.index)
+
+
+def _period(before: str, after: str) -> str | None:
+    """How often a rate recurs (per_period in figures.toml): a period printed right after the figure
+    (2000元/月), else the period word nearest before it in `before` (每人每月2000元 -> month)."""
+    for pattern, kind in _PERIOD_AFTER:
+        if pattern.search(after):
+            return kind
+    best = None
+    for pattern, kind in _PERIOD:
+        for m in pattern.finditer(before):
+            if best is None or m.end() > best[0]:
+                best = (m.end(), kind)
+    return best[1] if best else None
 
 
 def _basis(text: str) -> str | None:
@@ -314,10 +330,13 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         else:
             per = sorted({*per, *(kind for pattern, kind in _PER_AFTER if pattern.search(after)),
                           *(["once"] if _ONCE_AFTER.search(after) else [])}, key=_PER_ORDER.index)
+        period = None if role == "threshold" else _period(t[c_start:f.start], after)
         prev = clauses.previous(c_start)
         if role != "threshold" and prev and prev[0] >= s_start and not _holds_figure(starts, figures, *prev):
             before = t[prev[0]:prev[1]]
             if not per:
+                if t[prev[1]:prev[1] + 1] in ":：":
+                    period = period or _period(before, "")  # 每人每月补贴标准为：本科1000元
                 per = _per(before)
             elif "year" not in per and _YEARLY_ROUND.search(before):
                 per = sorted({*per, "year"}, key=_PER_ORDER.index)  # 每年遴选…，每家给予…
@@ -334,7 +353,7 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                "bound": bound, "value_yuan": f.value_yuan, "ratio": f.ratio,
                "basis": (_fee_basis(clause) if fee_cut else None if growth else _basis(t[s_start:f.start]))
                if is_ratio else None,
-               "per": per, "condition_id": None, "_cond": None, "_at": f.start}
+               "per": per, "per_period": period, "condition_id": None, "_cond": None, "_at": f.start}
         if role == "threshold":
             # a threshold qualifies others; its own condition is only a separate 的， clause before it (fines)
             found = conditional_clause(t, s_start, f.start)
@@ -353,6 +372,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                 rec["_cond"] = table[1]  # the row's first cell names what the row supports
             elif fee_cut and rec["_cond"] and rec["_cond"][0] < c_start - 1 < rec["_cond"][1]:
                 rec["_cond"] = (rec["_cond"][0], c_start - 1)  # 对X，在原收费标准基础上下调30%: X
+        if "once" in rec["per"]:
+            rec["per_period"] = None  # a one-off grant recurs over no period
         amounts.append(rec)
 
     _attach_conditions(norm, amounts, conditions, in_measure)

@@ -116,6 +116,16 @@ class Per(str, Enum):
     once = "once"
 
 
+class RatePeriod(str, Enum):
+    """How often a rate recurs: `day` (每天, 每日), `month` (每月), `quarter` (每季度), `year` (每年, 每年度,
+    a yearly cap such as 同一年度最高)."""
+
+    day = "day"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
 class Comparator(str, Enum):
     """`>=` (达到, 以上, 不少于, 至少), `>` (超过, 突破), `=` (a bare figure), `<=` (不超过, 以内), `<` (低于),
     `~` (左右, 约)."""
@@ -312,6 +322,15 @@ class Amount(Record):
                                                            "null for money or when unstated")
     per: list[Per] = Field(default_factory=list, description="what the figure counts per (each a `Per` value); "
                                                              "empty when unstated")
+    per_period: Optional[RatePeriod] = Field(default=None, description=(
+        "added field (not in CONTRACT.md): how often the amount recurs when it is a rate paid or spent per "
+        "period, so it can be annualized (每人每月2000元 → month, with per [person]; 每生每天4元 → day; "
+        "按每人每季度1500元 → quarter; 每年出资5000万元, 同一企业同一年度最高100万元, 100万元/年 → year). Set only "
+        "from a period printed in the figure's own clause or right after it (2000元/月); 上年度 or 年度研发费用 "
+        "(a basis), 年均 (an average), a yearly selection round (每年遴选一批…，每家给予30万元: each grant is "
+        "once) and 一次性 give none. Null when no period is printed, for one-off amounts and for thresholds. "
+        "`per` keeps the contract's values: a month or quarter shows only here, and a yearly rate also "
+        "has `year` in `per`"))
     condition_id: Optional[str] = Field(default=None, description="id of the condition the amount depends on; "
                                                                   "null when it depends on none")
 

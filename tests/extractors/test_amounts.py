@@ -168,6 +168,39 @@ def test_amounts_thresholds_in_conditions(text, expected):
     assert [g[:5] for g in got] == expected
 
 
+# issue 12: how often a rate recurs, beside `per` (which keeps the contract's values): (role, per, per_period)
+PER_PERIOD = [
+    ("1.就业。对吸纳就业困难人员的企业，按每人每月800元给予岗位补贴。", [("subsidy", ["person"], "month")]),
+    ("2.社保。对新招用人员，按每人每季度1200元给予社保补贴。", [("subsidy", ["person"], "quarter")]),
+    ("3.营养。农村学生营养膳食补助标准为每生每天5元。", [("subsidy", [], "day")]),
+    # a period printed after the figure, also after a per word or another unit
+    ("4.生活补助。给予见习人员生活补助2500元/人·月。", [("subsidy", ["person"], "month")]),
+    ("5.租金。场地租金补贴标准为10元/平方米·月。", [("subsidy", [], "month")]),
+    # a yearly rate, a yearly budget and a yearly cap: `per` says year too
+    ("6.人才。对引进的博士后，给予每人每年6万元生活补贴。", [("subsidy", ["person", "year"], "year")]),
+    ("7.基金。区财政每年出资3000万元设立引导基金。", [("budget", ["year"], "year")]),
+    ("8.封顶。同一企业同一年度累计补助不超过150万元。", [("subsidy", ["entity", "year"], "year")]),
+    # a lead-in ending in a colon gives its period to the list after it
+    ("9.补贴标准。每人每月补贴标准为：本科生800元、硕士生1200元。",
+     [("subsidy", ["person"], "month"), ("subsidy", ["person"], "month")]),
+    # no period: a basis year (上年度), a yearly selection round, a date, a one-off grant, a grant paid in
+    # instalments, a total cap after a monthly rate, a threshold
+    ("10.奖励。对上年度研发费用超过2000万元的企业，按上年度研发费用的5%给予补助。",
+     [("threshold", [], None), ("subsidy", [], None)]),
+    ("11.遴选。每年遴选一批企业，每家给予20万元奖励。", [("subsidy", ["entity", "year"], None)]),
+    ("12.申报。每年4月底前申报，对符合条件的企业给予15万元补助。", [("subsidy", ["year"], None)]),
+    ("13.一次性。对入选的团队，一次性给予80万元资助。", [("subsidy", ["once"], None)]),
+    ("14.分期。对首次认定的企业，给予40万元奖励，分两年拨付。", [("subsidy", [], None)]),
+    ("15.补贴。每人每月补贴600元，累计最高不超过7200元。", [("subsidy", ["person"], "month"), ("subsidy", [], None)]),
+]
+
+
+@pytest.mark.parametrize("text, expected", PER_PERIOD)
+def test_amounts_per_period_of_rates(text, expected):
+    _, doc = _amounts(text)
+    assert [(a["role"], a["per"], a["per_period"]) for a in doc["amounts"]] == expected
+
+
 @pytest.mark.parametrize("text, figure, condition", [
     # a cap shares the condition of the grant before it
     ("1.支持。对营业收入首次超过1亿元的企业，按研发投入的10%给予补助，最高不超过100万元。", 1000000, "营业收入首次超过1亿元的企业"),
