@@ -53,6 +53,12 @@ def _healthy(url: str, timeout: float = 1.0) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a server this process started and that exited is reaped, not taken for alive)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

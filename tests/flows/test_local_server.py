@@ -17,7 +17,7 @@ TEXT = "关于支持创新的若干措施\n一、对新认定的企业给予50�
 
 def _env(home, **extra):
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", local_server.LOCAL_API)}
-    env.update(PREFECT_HOME=str(home), POLICYFLOW_PREFECT_SERVER="reuse", **extra)
+    env.update({"PREFECT_HOME": str(home), "POLICYFLOW_PREFECT_SERVER": "reuse", **extra})
     return env
 
 
