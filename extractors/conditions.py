@@ -10,6 +10,9 @@
 Between 2 and 3: conditional clauses ending in 的， (单项交易额在50万元以上的，…; 弄虚作假的，处…罚款),
 from the sentence start (past a 违反本条例规定， preamble) to the last 的， before the figure.
 
+A subject or 对 clause that runs up to the figure ends before the grant verb, its giver and per
+words (对在创业板上市的企业奖励200万元 -> 在创业板上市的企业; condition_grant_tail in figures.toml).
+
 Distributive grants (对国家级、省级、市级X，分别给予A、B、C) get one condition per item,
 rebuilt by putting each listed grade in place of the list.
 """
@@ -122,6 +125,21 @@ def _dui_clause(text: str, sentence_start: int, figure_start: int, *, openers: b
     return (a, b) if b - a >= 2 else None
 
 
+_GRANT_TAIL = lexicon.compile_(_A["condition_grant_tail"])
+
+
+def _cut_grant_tail(text: str, span: tuple[int, int], figure_start: int) -> tuple[int, int]:
+    """A condition that runs up to the figure loses the grant verb before it (对…的企业奖励50万元)."""
+    a, b = span
+    if text[b:figure_start].strip(" \t"):
+        return span
+    m = _GRANT_TAIL.search(text, a, b)
+    if m is None or m.start() == a:
+        return span
+    a2, b2 = _trim(text, a, m.start())
+    return (a2, b2) if b2 - a2 >= 2 else span
+
+
 _CONDITIONAL_END = lexicon.compile_(r"的[ \t]*[,，]")
 _PREAMBLE = lexicon.compile_(_A["condition_preamble"])
 
@@ -151,9 +169,9 @@ def find_condition(text: str, sentence_start: int, clause_start: int, figure_sta
     own = _own_subject(text, clause_start, figure_start)
     dui = _dui_clause(text, sentence_start, figure_start)
     if own and not (own[1] and dui):  # a rate phrase (每培养1名…) yields to a 对 clause
-        return own[0]
+        return _cut_grant_tail(text, own[0], figure_start)
     if dui:
-        return dui
+        return _cut_grant_tail(text, dui, figure_start)
     conditional = conditional_clause(text, sentence_start, figure_start)
     if conditional:
         return conditional

@@ -49,6 +49,17 @@ def test_conditions_keep_threshold_figures(text, expected):
     assert got == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # a qualifying clause that runs up to the figure ends before the grant verb, its giver and per words
+    ("1.奖励。对在创业板上市的企业奖励200万元。", ["在创业板上市的企业"]),
+    ("2.补贴。对按规定扑杀的家禽每只补助15元。", ["按规定扑杀的家禽"]),
+    ("3.奖励。经评估认定达到市级设计中心标准的，市政府奖励50万元。", ["经评估认定达到市级设计中心标准的"]),
+])
+def test_conditions_end_before_the_grant_verb(text, expected):
+    got, _ = _conditions(text)
+    assert got == expected
+
+
 def test_conditions_shared_by_amounts_are_one_record():
     _, doc = _conditions("1.支持。对认定登记的技术合同，按照年度免税技术交易额的1.5%给予补助，最高不超过50万元。")
     assert len(doc["conditions"]) == 1
