@@ -1,7 +1,8 @@
 """Read one source file (.txt, .html, .docx, .pdf) into decoded plain text.
 
-No Prefect and no extraction logic: this is the only place that touches raw bytes, so encoding
-detection and markup stripping live here. Bad input always ends in an `IngestError` with a code.
+No Prefect and no extraction logic: this is the only place that decides encodings and strips
+markup (crawl dumps, `flows.dumps`, read their rows' text through `read_text`, `decode_bytes` and
+`text_encoding`). Bad input always ends in an `IngestError` with a code.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class Ingested:
     size_bytes: int
     portal: dict[str, str]
     warnings: list[dict]
+    row: int | None = None  # the data row of a crawl dump the text came from (flows.dumps)
 
 
 class _Undecodable(Exception):
@@ -130,7 +132,7 @@ def inspect(path: Path, *, root: Path | None = None, max_bytes: int | None = Non
     return Inspected(target, st.st_size)
 
 
-def _open_regular(target: Path):
+def open_regular(target: Path):
     """Open without blocking (a file swapped for a FIFO after `inspect`) and check the type again."""
     fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -143,7 +145,7 @@ def sha256_file(path: Path, *, root: Path | None = None, max_bytes: int | None =
     """sha256 of a file's bytes, streamed (memory stays flat whatever the size); IngestError as `inspect`."""
     found = inspect(path, root=root, max_bytes=max_bytes)
     digest = hashlib.sha256()
-    with _open_regular(found.target) as fh:
+    with open_regular(found.target) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -155,7 +157,7 @@ def _read(path: Path, root: Path | None, max_bytes: int | None, fail) -> Ingeste
     if fmt is None:
         raise fail("E003", suffix=path.suffix)
     try:
-        with _open_regular(found.target) as fh:
+        with open_regular(found.target) as fh:
             data = fh.read(max_bytes + 1 if max_bytes is not None else -1)
     except OSError as exc:
         raise fail("E001", cause=_describe(exc)) from exc
@@ -183,6 +185,56 @@ def _read(path: Path, root: Path | None, max_bytes: int | None, fail) -> Ingeste
     return Ingested(path=path, filename=display_name(path.name), text=text, encoding=encoding, format=fmt,
                     sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
                     portal=portal, warnings=warns)
+
+
+def read_text(text: str, *, path: Path, display: str, encoding: str | None, sha256: str, size_bytes: int,
+              warnings: list[dict] | None = None, row: int | None = None) -> Ingested:
+    """A text decoded out of a container (a crawl dump's cell) as a document, checked like a file's text.
+
+    Markup is read as a page (article text, portal metadata table) when the text is HTML rather than
+    text that mentions a tag; `display` names the source in errors (`crawl.csv row 12`).
+    """
+    def fail(code: str, **context) -> IngestError:
+        return IngestError(code, path=display, stage="ingest", **context)
+
+    warns, portal, fmt = list(warnings or []), {}, "text"
+    if len(text) > MAX_TEXT_CHARS:
+        raise fail("E018", what=f"{len(text):,} characters of text", limit=f"{MAX_TEXT_CHARS:,} characters")
+    if _MARKUP.match(text):
+        fmt = "html"
+        try:
+            text, portal = _html_text(text, warns, fail, fragment=True)
+        except IngestError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - contract: only IngestError leaves this module
+            raise fail("E014", cause=_describe(exc)) from exc
+    if not text.strip():
+        raise fail("E007")
+    return Ingested(path=Path(path), filename=display_name(Path(path).name), text=text, encoding=encoding,
+                    format=fmt, sha256=sha256, size_bytes=size_bytes, portal=portal, warnings=warns, row=row)
+
+
+# A cell that opens with a page's or a block's tag (a crawler kept the article's HTML).
+_MARKUP = re.compile(r"\s*(?:<!doctype\s+html|<\?xml|<!--|<(?:html|head|body|div|p|table|section|article|span|"
+                     r"font|center|br|h[1-6]|ul|ol|meta|style|script)\b)", re.I)
+
+
+def decode_bytes(data: bytes) -> tuple[str, str, list[dict]]:
+    """Bytes of unknown encoding as text: (text, encoding, warnings), the chain a .txt file goes through;
+    ValueError when nothing plausible comes out."""
+    try:
+        return _decode_text(data)
+    except _Undecodable:
+        raise ValueError("undecodable") from None
+
+
+def text_encoding(sample: bytes) -> str | None:
+    """The encoding the text chain picks for a sample of a file (None when nothing plausible decodes it):
+    how a crawl dump's lines are decoded."""
+    try:
+        return _decode_text(sample)[1]
+    except _Undecodable:
+        return None
 
 
 def _describe(exc: BaseException) -> str:
@@ -374,15 +426,16 @@ _LABEL_NEXT = re.compile(r"(%s)\s*[:：]\s*" % _LABEL_ALT)
 _META_PUNCT = re.compile(r"[\s:：|｜【】\[\]()（）,，;；/、-]+")
 
 
-def _html_text(source: str, warns: list[dict], fail) -> tuple[str, dict[str, str]]:
-    """Visible article text of a decoded page, and its portal metadata fields."""
+def _html_text(source: str, warns: list[dict], fail, *, fragment: bool = False) -> tuple[str, dict[str, str]]:
+    """Visible article text of a decoded page, and its portal metadata fields (a `fragment`, a dump's cell,
+    is not warned about for having no <body>)."""
     has_body = bool(_BODY_TAG.search(source))
     doc, depth_error = _parse_html(_XML_DECL.sub("", source, count=1), fail)
     if depth_error:  # nesting past libxml2's bound drops the rest of the page: read it flat instead
         warns.append(warning("W012", cause=" ".join(depth_error.split()).rstrip(".")))
         flat = _NESTING_TAG.sub(lambda m: "" if m.group(2).lower() in _INLINE else "<br>", source)
         doc, _ = _parse_html(_XML_DECL.sub("", flat, count=1), fail)
-    if not has_body:
+    if not has_body and not fragment:
         warns.append(warning("W007"))
     for el in list(doc.iter(*_HARD_DROP)):
         _drop(el)
