@@ -166,6 +166,15 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                                                         "(name or path in its folder; repeatable), e.g. '*.txt'"),
             exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="skip files matching this glob "
                                                         "(repeatable), e.g. 'Thumbs.db' or 'drafts/*'"),
+            text_column: Optional[str] = typer.Option(None, "--text-column", help="crawl dumps (.csv/.tsv/.jsonl/"
+                                                      ".parquet, a document per row): the column holding the text "
+                                                      "(default: text, content, 正文, 内容, 全文 or body)"),
+            title_column: Optional[str] = typer.Option(None, "--title-column", help="a dump's title column, a hint "
+                                                       "(default: title, 标题 or 名称)"),
+            date_column: Optional[str] = typer.Option(None, "--date-column", help="a dump's date column, a hint "
+                                                      "(default: date, publish_date, 发布日期, 发布时间 or 成文日期)"),
+            url_column: Optional[str] = typer.Option(None, "--url-column", help="a dump's address column, kept as "
+                                                     "source.url (default: url, 访问地址, 链接 or 原文链接)"),
             allow_errors: bool = typer.Option(False, "--allow-errors",
                                               help="exit 0 (and end the flow run Completed) when documents failed"),
             json_summary: bool = typer.Option(False, "--json", help="print the run summary as JSON on stdout "
@@ -216,7 +225,8 @@ def extract(paths: List[Path] = typer.Argument(..., help="files or folders to in
                               progress=console.is_terminal and not verbose, wait=wait,
                               max_bytes=max_bytes, time_limit=time_limit, hints=str(hints) if hints else None,
                               memory_limit=memory_limit, isolate=isolate, allow_errors=allow_errors,
-                              include=include or None, exclude=exclude or None)
+                              include=include or None, exclude=exclude or None, text_column=text_column,
+                              title_column=title_column, date_column=date_column, url_column=url_column)
     except RunFailed as exc:
         _print_summary(exc.summary, out, as_json=json_summary)
         fail(str(exc), EXIT_FAILED)

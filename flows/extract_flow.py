@@ -27,7 +27,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from policyflow.flows import store, watchdog
+from policyflow.flows import dumps, store, watchdog
 from policyflow.flows.documents import (KINDS, Limits, Outcome, build_document, error_record, extract_one,  # noqa: F401
                              process_document, record_error, settle, source_key)
 from policyflow.flows.hints import Hints, load_hints
@@ -40,30 +40,35 @@ OWNER = watchdog.OWNER
 
 
 def run_document(path: Path, out: Path, *, root: Path | None, use_cache: bool, limits: Limits,
-                 hint: dict | None, isolate: bool = True) -> Outcome:
-    """`extract_one` under the watchdog: past its time or memory limit the document is an error record."""
+                 hint: dict | None, isolate: bool = True, row: list | None = None,
+                 columns: dict | None = None) -> Outcome:
+    """`extract_one` under the watchdog: past its time or memory limit the document (a file, or with `row`
+    one row of a crawl dump) is an error record."""
     if not isolate:
-        return extract_one(path, out, root=root, use_cache=use_cache, limits=limits, hint=hint)
+        return extract_one(path, out, root=root, use_cache=use_cache, limits=limits, hint=hint, row=row,
+                           columns=columns)
+    number = row[0] if row else None
     try:
         return watchdog.shared().call("policyflow.flows.documents", "extract_one", path, out, root=root, use_cache=use_cache,
-                                      limits=limits, hint=hint, time_limit=limits.time_limit,
-                                      memory_limit=limits.memory_limit)
+                                      limits=limits, hint=hint, row=row, columns=columns,
+                                      time_limit=limits.time_limit, memory_limit=limits.memory_limit)
     except watchdog.Stopped as stop:
-        name = display_name(str(path))
+        name = display_name(str(path)) if row is None else dumps.row_name(path, number)
         exc = (ExtractionError("E015", path=name, stage=stop.stage, limit=f" of {limits.time_limit:g} s")
                if stop.reason == "time" else
                ExtractionError("E017", path=name, stage=stop.stage, limit=limits.memory_limit))
-        return record_error(out, path, error_record(path, exc, stop.stage))
+        return record_error(out, path, error_record(path, exc, stop.stage, row=number))
     except (watchdog.ChildDied, RuntimeError) as exc:
-        return record_error(out, path, error_record(path, exc, "extract"))
+        return record_error(out, path, error_record(path, exc, "extract", row=number))
 
 
 @task(name="extract-batch", retries=1, task_run_name="extract {label}", cache_policy=NO_CACHE)
 def extract_batch(items: str, out: str, use_cache: bool = True, label: str = "",
                   max_bytes: int | None = None, time_limit: float | None = None,
                   hints: dict[str, dict] | None = None, memory_limit: int | None = None,
-                  isolate: bool = True) -> str:
-    """A batch of documents (`items`: JSON of [path, root] pairs); returns the outcomes as one JSON string.
+                  isolate: bool = True, columns: dict | None = None) -> str:
+    """A batch of documents (`items`: JSON of [path, root, row] triples, row a crawl dump's row reference or
+    null for a file; `columns` names a dump's columns); returns the outcomes as one JSON string.
 
     Strings are cheap to ship to and from a Dask worker, Prefect does not walk them the way it walks
     nested task results, and ASCII-escaped JSON carries file names that are not UTF-8 (Prefect's
@@ -72,9 +77,10 @@ def extract_batch(items: str, out: str, use_cache: bool = True, label: str = "",
     outcomes = []
     limits = Limits(max_bytes, time_limit, memory_limit)
     hints = {json.loads(k): v for k, v in (hints or {}).items()}
-    for path, root in json.loads(items):
+    for path, root, row in json.loads(items):
         o = run_document(Path(path), Path(out), root=Path(root) if root else None, use_cache=use_cache,
-                         limits=limits, hint=(hints or {}).get(path), isolate=isolate)
+                         limits=limits, hint=None if row else (hints or {}).get(path), isolate=isolate, row=row,
+                         columns=columns)
         if o.error:
             get_run_logger().warning("%s: %s", o.filename, o.error["message"])
         outcomes.append(o.__dict__)
@@ -273,7 +279,9 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
                  time_limit: float | None = Limits.time_limit, hints: str | None = None,
                  memory_limit: int | None = Limits.memory_limit, isolate: bool = True,
                  allow_errors: bool = False, include: list[str] | None = None,
-                 exclude: list[str] | None = None) -> dict:
+                 exclude: list[str] | None = None, text_column: str | None = None,
+                 title_column: str | None = None, date_column: str | None = None,
+                 url_column: str | None = None) -> dict:
     """Extract every policy file under `paths` into the output folder `out` (one run per folder at a time).
 
     `hints` names a source-hints file (flows/hints.py): a crawl's title/date columns, used where a
@@ -282,6 +290,9 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
     The run ends Failed (RunFailed, after every good document is stored and the summary artifact
     written) when a document fails, unless `allow_errors`; a missing input fails it at once.
     `include` / `exclude` are glob patterns choosing files in the folders (`resolve_inputs`).
+    A .csv/.tsv/.jsonl/.parquet input is a crawl dump, one document per row (flows/dumps.py): its text is
+    in `text_column` (default: the first of text, content, 正文, 内容, 全文, body) and `title_column`,
+    `date_column`, `url_column` (default: title/标题, date/发布日期/publish_date, url/链接...) are hints.
     """
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
@@ -292,8 +303,10 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
         claim_processes()
         store.clean_temporaries(Path(out))
         store.migrate_file_names(Path(out))
+        columns = {k: v for k, v in (("text", text_column), ("title", title_column), ("date", date_column),
+                                     ("url", url_column)) if v}
         summary = _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit, memory_limit),
-                           source_hints, isolate, include, exclude)
+                           source_hints, isolate, include, exclude, columns or None)
     if summary["errors"] and not allow_errors:
         raise RunFailed("E022", path=display_name(str(Path(out) / "errors")), failed=len(summary["errors"]),
                         documents=summary["documents"], summary=summary)
@@ -302,7 +315,8 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
 
 def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool, progress: bool,
              limits: Limits, source_hints: Hints | None = None, isolate: bool = True,
-             include: list[str] | None = None, exclude: list[str] | None = None) -> dict:
+             include: list[str] | None = None, exclude: list[str] | None = None,
+             columns: dict | None = None) -> dict:
     started = time.perf_counter()
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -311,12 +325,18 @@ def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool
     first_seen = datetime.now(timezone.utc).isoformat(timespec="seconds")
     skip = {Path(source_hints.source).resolve()} if source_hints and source_hints.source else set()
     found = resolve_inputs([Path(p) for p in paths], out_dir, include=include, exclude=exclude)
-    items = [(str(f), str(root) if root else None) for f, root in found
+    files = [(str(f), str(root) if root else None) for f, root in found
              if Path(f).resolve() not in skip]  # a manifest kept beside the texts is not a document
+    items, unreadable = dumps.expand(files, columns, max_bytes=limits.max_bytes)  # a dump's rows, streamed
     batch_size = batch_size or auto_batch_size(len(items))
     batches = [items[i:i + batch_size] for i in range(0, len(items), max(1, batch_size))]
-    order = {path: i for i, (path, _) in enumerate(items)}
-    outcomes: list[Outcome] = []
+    order = {(path, row[0] if row else None): i for i, (path, _, row) in enumerate(items)}
+    outcomes: list[Outcome] = [record_error(out_dir, Path(p), error_record(Path(p), exc, "ingest"))
+                               for p, exc in unreadable]
+    for p, _ in files:
+        if dumps.is_dump(p) and all(p != q for q, _ in unreadable):
+            store.error_path(out_dir, source_key(Path(p))).unlink(missing_ok=True)  # a dump read to its end
+    order.update({(p, None): -1 - i for i, (p, _) in enumerate(unreadable)})
     phases: dict[str, float] = {}
     mark = time.perf_counter()
 
@@ -330,23 +350,27 @@ def _extract(paths: list[str], out: str, batch_size: int | None, use_cache: bool
         def batch_hints(batch):
             if not source_hints:
                 return None
-            found = {p: source_hints.for_file(Path(p), Path(r) if r else None) for p, r in batch}
+            found = {p: source_hints.for_file(Path(p), Path(r) if r else None) for p, r, row in batch if not row}
             return {json.dumps(p): h for p, h in found.items() if h} or None
 
         futures = [extract_batch.submit(json.dumps(b), str(out_dir), use_cache,
                                         f"{display_name(b[0][0])} (+{len(b) - 1})", limits.max_bytes,
-                                        limits.time_limit, batch_hints(b), limits.memory_limit, isolate)
+                                        limits.time_limit, batch_hints(b), limits.memory_limit, isolate, columns)
                    for b in batches]
         for fut in as_completed(futures):
             done = [Outcome(**o) for o in json.loads(fut.result())]
             outcomes.extend(done)
             bar.advance(len(done))
             store.crash_point("documents")
-    outcomes.sort(key=lambda o: order[o.path])
-    roots = dict(items)
+    outcomes.sort(key=lambda o: order[(o.path, o.row)])
+    roots = dict(files)
+    refs = {(path, row[0]): row for path, _, row in items if row}
 
     def redo(o: Outcome) -> Outcome:
         root = roots.get(o.path)
+        if o.row is not None:
+            return run_document(Path(o.path), out_dir, root=Path(root) if root else None, use_cache=False,
+                                limits=limits, hint=None, isolate=isolate, row=refs[(o.path, o.row)], columns=columns)
         return run_document(Path(o.path), out_dir, root=Path(root) if root else None, use_cache=False, limits=limits,
                             hint=source_hints.for_file(Path(o.path), Path(root) if root else None) if source_hints
                             else None, isolate=isolate)

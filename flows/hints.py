@@ -7,9 +7,11 @@ a BOM allowed) or JSON Lines file with one row per document:
 
 - a key column naming the file: `file`, `filename`, `path` or `name` (a path relative to the
   input folder, or a base name);
-- any of `title` (or 标题), `date` (发布日期, 发布时间, 成文日期), `url` (访问地址, 链接).
+- any of `title` (or 标题), `date` (publish_date, 发布日期, 发布时间, 成文日期), `url` (访问地址, 链接);
+  the url is kept as the revision's `source.url`.
 
-Hints fill only what the text does not print; each filled field is named in a W011 warning.
+Hints fill only what the text does not print; each filled field is named in a W011 warning. A crawl
+dump's rows (flows/dumps.py) carry their own hints in the same columns.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from policyflow.schemas.errors import HintsError
 
 KEY_COLUMNS = ("file", "filename", "path", "name", "文件")
-FIELDS = {"title": ("title", "标题", "名称"), "date": ("date", "发布日期", "发布时间", "成文日期"),
+FIELDS = {"title": ("title", "标题", "名称"), "date": ("date", "publish_date", "发布日期", "发布时间", "成文日期"),
           "url": ("url", "访问地址", "链接", "原文链接")}
 
 

@@ -12,7 +12,8 @@ class Errors:
     E001 = "Cannot read {path}: {cause}. Check that the file exists and is readable."
     E002 = ("Cannot decode {path} as text (tried UTF-8, UTF-16, GB18030 and detection). "
             "Convert it to UTF-8 or GB18030 and re-run.")
-    E003 = "Unsupported file type {suffix!r} for {path}. Supported: .txt, .html, .htm, .docx, .pdf."
+    E003 = ("Unsupported file type {suffix!r} for {path}. Supported: .txt, .html, .htm, .docx, .pdf, and crawl "
+            "dumps .csv, .tsv, .jsonl, .parquet (a document per row; `extract` only).")
     E004 = "{path} is not a valid .docx (zip) file: {cause}. Re-save it from a word processor."
     E005 = "Cannot read {path} as PDF: {cause}."
     E006 = "{path} has no extractable text{detail}. A scanned PDF needs OCR before ingest."
@@ -41,6 +42,9 @@ class Errors:
     E022 = ("{failed} of {documents} document(s) failed; error records in {path}. The others are stored; "
             "pass --allow-errors (flow parameter allow_errors) to end such runs Completed.")
     E023 = "No such file or folder: {path}. Check the run's paths (a deployment's `paths` parameter)."
+    E024 = ("Cannot read {path} as a {kind} crawl dump: {cause}. A dump is a CSV (UTF-8 or GB18030), JSON Lines "
+            "or Parquet file with one document per row; --text-column NAME names the column holding the text.")
+    E025 = "{path} cannot be read as a document: {cause}. The other rows of the dump are read."
     E026 = ("POLICYFLOW_PREFECT_SERVER={value!r} is not one of {choices}: `reuse` keeps a local Prefect server "
             "running between runs, `temporary` lets Prefect start one per command.")
     E027 = ("The local Prefect server for {home} did not start; see {log}. Set POLICYFLOW_PREFECT_SERVER=temporary "
@@ -60,8 +64,8 @@ class Warnings:
     W009 = "{found} figures in one document; only the first {limit} were read (the rest of the text is skipped)."
     W012 = ("The HTML page nests deeper than the parser's bound ({cause}); it was read flat, so its layout "
             "(content area, tables) may be lost.")
-    W011 = ("{fields} taken from the source's metadata (--hints), not printed in the text; "
-            "check the hints file if they look wrong.")
+    W011 = ("{fields} taken from the source's metadata (a --hints file or a crawl dump's columns), not printed "
+            "in the text; check that metadata if they look wrong.")
 
 
 class PolicyflowError(Exception):

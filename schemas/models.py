@@ -182,6 +182,13 @@ class Source(_Model):
                                                 "utf-16, … (null for binary formats)")
     format: SourceFormat = Field(description="how the file was read: text, html, docx or pdf")
     size_bytes: int = Field(ge=0, description="size of the source file in bytes")
+    row: Optional[int] = Field(default=None, ge=1, description=(
+        "for a crawl dump (CSV, JSON Lines, Parquet: one document per row), the 1-based data row the text came "
+        "from (header and blank lines not counted); `filename` is then the dump's and `sha256`/`size_bytes` "
+        "describe the row's text cell; null for a file"))
+    url: Optional[str] = Field(default=None, description=(
+        "the address the text was crawled from, as its source metadata gives it (a crawl dump's url column or "
+        "a --hints file's url); null when not given"))
 
 
 class Period(_Model):
@@ -457,6 +464,8 @@ class ErrorRecord(_Model):
     code: ErrorCode = Field(description="the error's code in the catalogue (schemas/errors.py `Errors`)")
     message: str = Field(description="the catalogue's message with this file's details filled in: what happened "
                                      "and what to do (English, one line)")
+    row: Optional[int] = Field(default=None, ge=1, description=(
+        "the crawl dump's 1-based data row that failed (`path` is the dump's); null for a file or a whole dump"))
 
 
 class GatedAmount(_Model):
