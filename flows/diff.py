@@ -29,7 +29,7 @@ MATCH_THRESHOLD = 0.5
 ABSENT = "\0absent"  # a measure id no record has: compare a measure's records against nothing
 METADATA_FIELDS = ("title", "notice_title", "issuer", "doc_number", "status", "region", "period", "issue_date",
                    "cited")
-AMOUNT_FIELDS = ("role", "bound", "value_yuan", "ratio", "per")
+AMOUNT_FIELDS = ("role", "bound", "value_yuan", "ratio", "per", "per_period")
 TARGET_FIELDS = ("indicator", "scope", "year", "value", "value_max", "unit", "comparator", "aspirational")
 IDENTITY = {
     "amount": ("role", "bound", "value_yuan", "ratio"),

@@ -23,6 +23,7 @@ ROLE_CN = {"subsidy": "补助", "budget": "资金规模", "threshold": "门槛",
            "lead": "牵头单位", "cooperating": "配合单位"}
 BOUND_CN = {"max": "最高", "min": "最低", "exact": ""}
 PER_CN = {"project": "每个项目", "entity": "每家", "person": "每人", "year": "每年", "once": "一次性"}
+PERIOD_CN = {"day": "每日", "month": "每月", "quarter": "每季度", "year": "每年"}
 MAX_CONDITION = 60  # characters of a condition quoted in a line
 MAX_LISTED = 3  # records named in a new or dropped measure's line
 
@@ -175,7 +176,7 @@ def _amount(members: list[tuple[int, dict]]) -> dict:
         en += f" change={first['change']} bound={_en(first.get('bound'))} value_yuan={_en(first.get('value_yuan'))} " \
               f"ratio={_en(first.get('ratio'))}"
     else:
-        before = {k: first.get(k) for k in ("bound", "value_yuan", "ratio", "role", "per")}
+        before = {k: first.get(k) for k in ("bound", "value_yuan", "ratio", "role", "per", "per_period")}
         after = dict(before)
         for _, c in members:
             before[c["field"]] = c.get("from")
@@ -187,6 +188,8 @@ def _amount(members: list[tuple[int, dict]]) -> dict:
         if sorted(before["per"] or []) != sorted(after["per"] or []):
             per = lambda p: "、".join(PER_CN.get(x, x) for x in p or []) or "—"  # noqa: E731
             text += f"（计量 {per(before['per'])} → {per(after['per'])}）"
+        if before["per_period"] != after["per_period"]:
+            text += f"（周期 {PERIOD_CN.get(before['per_period'], '—')} → {PERIOD_CN.get(after['per_period'], '—')}）"
     return _item("amount", text, _join(en, _where_en(first)), [i for i, _ in members])
 
 

@@ -109,6 +109,17 @@ def test_summary_reworded_condition_and_units_lines():
     assert not any(ln.startswith("正文修改") for ln in lines)  # the record lines say what changed
 
 
+def test_summary_amount_period_change_is_a_change():
+    """`每月` → `每季度` keeps the figure and `per`, but the money differs threefold: the diff and the summary say so."""
+    old = _doc("1.引进人才。对新引进的博士，给予每人2000元/月的生活补贴。\n", "a.txt")
+    new = _doc("1.引进人才。对新引进的博士，给予每人2000元/季度的生活补贴。\n", "b.txt")
+    assert [a["per_period"] for a in old["amounts"]] == ["month"] and [a["per_period"] for a in new["amounts"]] == ["quarter"]
+    d = diff(old, new)
+    changes = [c for c in d["changes"] if c["entity"] == "amount"]
+    assert [(c["change"], c["field"], c["from"], c["to"]) for c in changes] == [("modified", "per_period", "month", "quarter")]
+    assert any("周期 每月 → 每季度" in ln for ln in plain_lines(summarize(d)))
+
+
 def test_summary_markdown_escapes_policy_text():
     old = _doc("1.支持研发。对<script>x</script>的企业，给予10万元补助。\n", "a.txt")
     new = _doc("1.支持研发。对<script>x</script>的企业，给予20万元补助。\n", "b.txt")
