@@ -255,7 +255,7 @@ def _server_home() -> Path:
 
 @server_app.command("start")
 def server_start(idle: float = typer.Option(None, help="seconds without a request before it stops itself "
-                                                       "(default 1800, or POLICYFLOW_SERVER_IDLE)")) -> None:
+                                                       "(default 900, or POLICYFLOW_SERVER_IDLE)")) -> None:
     """Start the local server now (the first local run would start it anyway) and print its API URL."""
     from policyflow.flows import local_server
     from policyflow.schemas.errors import ConfigError

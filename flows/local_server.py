@@ -28,7 +28,7 @@ from pathlib import Path
 STATE = "policyflow-server.json"
 LOCAL_API = "POLICYFLOW_LOCAL_API"  # set to the URL the CLI took from `ensure`: runs against it are local
 LOG = "policyflow-server.log"
-IDLE_SECONDS = 1800.0
+IDLE_SECONDS = 900.0
 START_TIMEOUT = 120.0
 MODES = ("reuse", "temporary")
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
