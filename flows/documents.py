@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policyflow.extractors import fingerprint
-from policyflow.extractors.pipeline import extract
 from policyflow.flows import dumps, store
 from policyflow.flows.hints import digest as hints_digest
 from policyflow.flows.ingest import Ingested, display_name, read_document, sha256_file
@@ -68,6 +67,8 @@ class Limits:
 def build_document(ing: Ingested, *, time_limit: float | None = None, hints: dict | None = None) -> dict:
     """Extract and validate one decoded document; the contract's JSON as a dict."""
     deadline = time.perf_counter() + time_limit if time_limit else None
+    from policyflow.extractors.pipeline import extract  # here: a run's parent process never extracts
+
     doc = extract(ing.text, portal=ing.portal, hints=hints, deadline=deadline)
     doc["source"] = {"filename": ing.filename, "sha256": ing.sha256, "encoding": ing.encoding,
                      "format": ing.format, "size_bytes": ing.size_bytes, "row": ing.row,
