@@ -102,3 +102,47 @@ def test_package_import_from_the_project_root_is_the_installed_package():
                           cwd=root, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["1", "False"]
+
+
+def _dump(tmp_path):
+    import csv
+
+    f = tmp_path / "crawl.csv"
+    with f.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["标题", "发布日期", "正文"])
+        w.writerow(["关于支持创新的若干措施", "2025-03-01", "一、对新认定的企业给予50万元奖励。"])
+        w.writerow(["空白页", "2025-03-02", ""])
+        w.writerow(["关于促进人才发展的若干措施", "2025-03-03", TEXT])
+    return f
+
+
+def test_api_extract_rows_reads_a_dump_row_by_row(tmp_path):
+    docs = list(policyflow.extract_rows(_dump(tmp_path), skip_errors=True))
+    assert [d.source.row for d in docs] == [1, 3]
+    assert docs[0].metadata.title == "关于支持创新的若干措施"  # the title column, the text prints none
+    assert docs[1].metadata.title == "关于支持科技企业发展的若干措施"  # the printed title wins
+    assert all(d.source.filename == "crawl.csv" for d in docs)
+
+
+def test_api_extract_rows_raises_at_a_bad_row_unless_skipped(tmp_path):
+    rows = policyflow.extract_rows(_dump(tmp_path))
+    assert next(rows).source.row == 1
+    with pytest.raises(IngestError) as info:
+        next(rows)
+    assert info.value.code == "E007" and "row 2" in str(info.value)
+
+
+def test_api_extract_rows_not_a_dump_is_e024(tmp_path):
+    f = tmp_path / "manifest.csv"
+    f.write_text("file,title\na.txt,x\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="E024"):
+        list(policyflow.extract_rows(f))
+
+
+def test_api_extract_rows_does_not_import_prefect(tmp_path):
+    f = _dump(tmp_path)
+    proc = _python(f"import sys, policyflow\nn = len(list(policyflow.extract_rows({str(f)!r}, skip_errors=True)))\n"
+                   "print(n, 'prefect' in sys.modules)")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["2", "False"]

@@ -1,9 +1,11 @@
-"""The library API: one text or one file to the contract's revision record, with no Prefect and no output folder."""
+"""The library API: a text, a file or a crawl dump's rows to the contract's revision records, with no Prefect
+and no output folder."""
 from __future__ import annotations
 
 import hashlib
 import os
 from pathlib import Path
+from typing import Iterator
 
 from policyflow.schemas.models import RevisionDocument
 
@@ -38,3 +40,43 @@ def extract_file(path: str | os.PathLike, *, hints: dict | None = None, max_byte
 
     ing = read_document(Path(path), max_bytes=max_bytes)
     return RevisionDocument.model_validate(build_document(ing, time_limit=time_limit, hints=hints))
+
+
+def extract_rows(path: str | os.PathLike, *, text_column: str | None = None, title_column: str | None = None,
+                 date_column: str | None = None, url_column: str | None = None,
+                 max_bytes: int | None = 20_000_000, time_limit: float | None = None,
+                 skip_errors: bool = False) -> Iterator[RevisionDocument]:
+    """Extract every row of a crawl dump (.csv/.tsv/.jsonl/.parquet, one document per row), streaming.
+
+    Columns are found by name as `policyflow extract` finds them (text, content, 正文, 内容…; title,
+    date, url as hints), unless named here. Each document's `source.row` is its 1-based data row.
+    A row that cannot be a document raises its `PolicyflowError` (E002, E007, E011, E025…), or with
+    `skip_errors` is logged on the `policyflow` logger and skipped; a file that is not a readable
+    dump raises `IngestError` E024 either way.
+    """
+    import logging
+
+    from policyflow.flows import dumps
+    from policyflow.flows.documents import build_document
+    from policyflow.schemas.errors import PolicyflowError
+
+    path = Path(path)
+    columns = {k: v for k, v in (("text", text_column), ("title", title_column), ("date", date_column),
+                                 ("url", url_column)) if v}
+    refs, broken = dumps.plan(path, columns or None, max_bytes=max_bytes)
+    if broken is not None and not refs:
+        raise broken
+    log = logging.getLogger("policyflow")
+    for ref in refs:
+        try:
+            cell = dumps.read_row(path, ref, columns or None, max_bytes=max_bytes)
+            yield RevisionDocument.model_validate(build_document(dumps.ingest_row(path, cell),
+                                                                 time_limit=time_limit, hints=cell.hint or None))
+        except PolicyflowError as exc:
+            if not skip_errors:
+                raise
+            log.warning("%s", exc)
+    if broken is not None:
+        if not skip_errors:
+            raise broken
+        log.warning("%s", broken)
