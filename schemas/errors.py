@@ -13,7 +13,8 @@ class Errors:
     E002 = ("Cannot decode {path} as text (tried UTF-8, UTF-16, GB18030 and detection). "
             "Convert it to UTF-8 or GB18030 and re-run.")
     E003 = ("Unsupported file type {suffix!r} for {path}. Supported: .txt, .html, .htm, .docx, .pdf, and crawl "
-            "dumps .csv, .tsv, .jsonl, .parquet (a document per row: `policyflow extract`, or `policyflow.extract_rows` in Python).")
+            "dumps .csv, .tsv, .jsonl, .parquet (a document per row: `policyflow extract`, or "
+            "`policyflow.extract_rows` in Python).")
     E004 = "{path} is not a valid .docx (zip) file: {cause}. Re-save it from a word processor."
     E005 = "Cannot read {path} as PDF: {cause}."
     E006 = "{path} has no extractable text{detail}. A scanned PDF needs OCR before ingest."
