@@ -59,7 +59,7 @@ def _digest(out: Path) -> dict[str, str]:
 def test_kill_random_moments_leave_no_partial_files(tmp_path):
     src = tmp_path / "src"
     build_corpus(src, 400)
-    env = dict(os.environ, PREFECT_HOME=str(tmp_path / "prefect"), DO_NOT_TRACK="1",
+    env = dict(_env_without_owner(), PREFECT_HOME=str(tmp_path / "prefect"), DO_NOT_TRACK="1",
                PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="ERROR")
     env.pop("PREFECT_API_URL", None)
     clean, killed = tmp_path / "clean", tmp_path / "killed"
@@ -91,16 +91,25 @@ BOOKKEEPING = lambda rel: rel in STAMPED or rel == ".lock" or rel == "tables/.re
     or rel.endswith(".stamp")  # noqa: E731 - stamps name file times, which differ from run to run
 
 
-def _owned_processes(home: str) -> list[int]:
-    """Processes started by runs that used this PREFECT_HOME (Prefect's server, the watchdog's child)."""
+def _owned_processes(home: str) -> list[str]:
+    """Processes started by runs that used this PREFECT_HOME (Prefect's server, the watchdog's child),
+    each described by pid, owner (and whether it lives), status and command line."""
     import psutil
 
     found = []
-    for proc in psutil.process_iter(["pid", "environ"]):
+    for proc in psutil.process_iter(["pid", "environ", "cmdline", "status"]):
         env = proc.info.get("environ") or {}
         if env.get("PREFECT_HOME") == home and "POLICYFLOW_OWNER" in env:
-            found.append(proc.pid)
+            owner = int(env["POLICYFLOW_OWNER"])
+            found.append(f"{proc.pid} owner {owner} ({'alive' if psutil.pid_exists(owner) else 'dead'}) "
+                         f"{proc.info.get('status')} {' '.join(proc.info.get('cmdline') or [])[:160]}")
     return found
+
+
+def _env_without_owner() -> dict:
+    """The test process's environment minus an owner mark an in-process run may have left in it: what the
+    test itself starts (its Prefect server) is not a run's process."""
+    return {k: v for k, v in os.environ.items() if k != "POLICYFLOW_OWNER"}
 
 
 def _revision_pairs(src: Path, n: int) -> None:
@@ -124,7 +133,7 @@ def test_kill_in_every_phase_heals_to_a_clean_run(tmp_path):
     _revision_pairs(src, 6)
     home = str(tmp_path / "prefect")
     port = _port()
-    env = dict(os.environ, PREFECT_HOME=home, DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
+    env = dict(_env_without_owner(), PREFECT_HOME=home, DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PREFECT_LOGGING_LEVEL="ERROR", PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
                PREFECT_SERVER_UI_ENABLED="false")
     server = _start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
