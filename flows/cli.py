@@ -566,7 +566,42 @@ def schema(check: bool = typer.Option(False, "--check", help="fail if schemas/js
 
 
 def main(prog_name: str | None = None) -> None:
-    app(prog_name=prog_name)
+    """The console script: run the command, then exit without waiting for the interpreter's teardown.
+
+    A command that ran a flow otherwise spends 0.3–0.5 s after its last line tearing down Prefect's
+    modules and threads. Prefect's event and log queues are drained and the atexit hooks (the
+    watchdog's child, Prefect's own) run first, so nothing is lost; only the slow teardown is skipped.
+    """
+    try:
+        app(prog_name=prog_name)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if not isinstance(code, int):
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> None:
+    import atexit
+
+    if "prefect" in sys.modules:
+        for name, attr in (("prefect.events.worker", "EventsWorker"), ("prefect.logging.handlers", "APILogWorker")):
+            module = sys.modules.get(name)
+            if module is not None:
+                try:
+                    getattr(module, attr).drain_all(timeout=5)
+                except Exception:  # noqa: BLE001 - exiting: a queue that cannot drain must not change the exit code
+                    pass
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":
