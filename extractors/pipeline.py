@@ -15,6 +15,7 @@ from policyflow.extractors.numbers import find_quantities
 from policyflow.extractors.offsets import Utf16Offsets, ground
 from policyflow.extractors.targets import extract_targets
 from policyflow.extractors.units import extract_units, measure_index
+from policyflow.schemas.models import RECORD_KINDS
 
 
 
@@ -35,9 +36,6 @@ def _goal_spans(sections: list[dict]) -> list[tuple[int, int]]:
             end = next((n["span"][0] for n in sections[i + 1:] if n["level"] <= s["level"]), None)
             out.append((s["span"][0], end if end is not None else 10**12))
     return out
-
-
-RECORD_KINDS = ("sections", "measures", "targets", "amounts", "units", "conditions")
 
 
 def ground_spans(doc: dict) -> dict:

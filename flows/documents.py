@@ -24,9 +24,9 @@ from policyflow.flows import dumps, store
 from policyflow.flows.hints import digest as hints_digest
 from policyflow.flows.ingest import Ingested, display_name, read_document, sha256_file
 from policyflow.schemas.errors import Errors, PolicyflowError
-from policyflow.schemas.models import SCHEMA_VERSION, ErrorRecord, RevisionDocument
+from policyflow.schemas.models import RECORD_KINDS, SCHEMA_VERSION, ErrorRecord, RevisionDocument
 
-KINDS = ("sections", "measures", "targets", "amounts", "units", "conditions")
+KINDS = RECORD_KINDS
 ATTEMPTS = 3  # an unexpected failure is retried twice before it becomes an error record
 
 
@@ -66,6 +66,11 @@ class Limits:
 
 def build_document(ing: Ingested, *, time_limit: float | None = None, hints: dict | None = None) -> dict:
     """Extract and validate one decoded document; the contract's JSON as a dict."""
+    return build_revision(ing, time_limit=time_limit, hints=hints).model_dump(mode="json", by_alias=True)
+
+
+def build_revision(ing: Ingested, *, time_limit: float | None = None, hints: dict | None = None) -> RevisionDocument:
+    """Extract one decoded document into the validated contract model (what the Python API returns)."""
     deadline = time.perf_counter() + time_limit if time_limit else None
     from policyflow.extractors.pipeline import extract  # here: a run's parent process never extracts
 
@@ -76,7 +81,7 @@ def build_document(ing: Ingested, *, time_limit: float | None = None, hints: dic
     doc["warnings"] = list(ing.warnings) + doc["warnings"]
     ordered = {"schema_version": SCHEMA_VERSION, "policy_id": doc["policy_id"], "revision_id": doc["revision_id"],
                "source": doc["source"], **doc}
-    return RevisionDocument.model_validate(ordered).model_dump(mode="json", by_alias=True)
+    return RevisionDocument.model_validate(ordered)
 
 
 def source_key(path: Path, row: int | None = None) -> str:

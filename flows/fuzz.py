@@ -16,6 +16,8 @@ import time
 import traceback
 from pathlib import Path
 
+from policyflow.schemas.models import RECORD_KINDS
+
 ROOT = Path(__file__).resolve().parent.parent
 ALPHABET = list("0123456789０１２３一二三四五六七八九十百千万亿两第条章节款、，。；：（）()【】〔〕《》“”%％:∶-—~至到"
                 "年月日元家个项名对给予最高不超过以上分别补助奖励责任单位牵头配合市科技局\n\n \t\u3000|｜*")
@@ -71,7 +73,7 @@ def check(text: str) -> str | None:
 
     doc = extract(text)
     n = len(text)
-    for kind in ("sections", "measures", "targets", "amounts", "units", "conditions"):
+    for kind in RECORD_KINDS:
         for rec in doc[kind]:
             a, b = rec["span"]
             if not 0 <= a <= b <= n:

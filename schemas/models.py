@@ -379,7 +379,7 @@ class Warning(_Model):
     evidence: Optional[str] = Field(default=None, description=EVIDENCE)
 
 
-_KINDS = ("sections", "measures", "targets", "amounts", "units", "conditions")
+RECORD_KINDS = ("sections", "measures", "targets", "amounts", "units", "conditions")  # the spanned record lists
 
 
 class RevisionDocument(_Model):
@@ -415,7 +415,7 @@ class RevisionDocument(_Model):
     def _spans_inside_text(self) -> "RevisionDocument":
         n = len(self.text)
         ids: set[str] = set()
-        for kind in _KINDS:
+        for kind in RECORD_KINDS:
             for rec in getattr(self, kind):
                 if rec.span[1] > n:
                     raise ValueError(f"{kind} {rec.id}: span {list(rec.span)} outside text of length {n}")
@@ -434,7 +434,7 @@ class RevisionDocument(_Model):
     def _check_grounding(self) -> None:
         """`evidence` is exactly `text[span]` and `span_utf16` the same span in UTF-16 units, where given."""
         utf16 = None
-        spanned = [*(r for kind in _KINDS for r in getattr(self, kind)), *self.warnings, *self.metadata.cited]
+        spanned = [*(r for kind in RECORD_KINDS for r in getattr(self, kind)), *self.warnings, *self.metadata.cited]
         for rec in spanned:
             name = getattr(rec, "id", None) or getattr(rec, "code", None) or getattr(rec, "title", "")
             if rec.span is None:
