@@ -39,6 +39,13 @@ BATCH_ROWS = 64           # Parquet rows decoded at a time
 MIN_LINE_BOUND = 64 << 20  # a dump line may hold other large columns (raw HTML) beside the text
 
 
+def column_names(*, text: str | None = None, title: str | None = None, date: str | None = None,
+                 url: str | None = None) -> dict | None:
+    """The columns a caller named (`--text-column`…, `extract_rows(text_column=…)`), None when it named none."""
+    named = {k: v for k, v in (("text", text), ("title", title), ("date", date), ("url", url)) if v}
+    return named or None
+
+
 def is_dump(path: Path | str) -> bool:
     return Path(path).suffix.lower() in DUMP_FORMATS
 

@@ -303,10 +303,9 @@ def extract_flow(paths: list[str], out: str = "output", batch_size: int | None =
         claim_processes()
         store.clean_temporaries(Path(out))
         store.migrate_file_names(Path(out))
-        columns = {k: v for k, v in (("text", text_column), ("title", title_column), ("date", date_column),
-                                     ("url", url_column)) if v}
+        columns = dumps.column_names(text=text_column, title=title_column, date=date_column, url=url_column)
         summary = _extract(paths, out, batch_size, use_cache, progress, Limits(max_bytes, time_limit, memory_limit),
-                           source_hints, isolate, include, exclude, columns or None)
+                           source_hints, isolate, include, exclude, columns)
     if summary["errors"] and not allow_errors:
         raise RunFailed("E022", path=display_name(str(Path(out) / "errors")), failed=len(summary["errors"]),
                         documents=summary["documents"], summary=summary)

@@ -18,7 +18,7 @@ def extract_text(text: str, *, filename: str = "text.txt", hints: dict | None = 
     text (`{"title": …, "date": …, "url": …}`), used only where the text prints nothing (W011).
     `time_limit` (seconds) raises `ExtractionError` E015 past it. Spans index `text` as given.
     """
-    from policyflow.flows.documents import build_document
+    from policyflow.flows.documents import build_revision
     from policyflow.flows.ingest import Ingested
 
     if not isinstance(text, str):
@@ -26,7 +26,7 @@ def extract_text(text: str, *, filename: str = "text.txt", hints: dict | None = 
     data = text.encode("utf-8", "surrogatepass")
     ing = Ingested(path=Path(filename), filename=filename, text=text, encoding="utf-8", format="text",
                    sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), portal={}, warnings=[])
-    return RevisionDocument.model_validate(build_document(ing, time_limit=time_limit, hints=hints))
+    return build_revision(ing, time_limit=time_limit, hints=hints)
 
 
 def extract_file(path: str | os.PathLike, *, hints: dict | None = None, max_bytes: int | None = 20_000_000,
@@ -35,11 +35,11 @@ def extract_file(path: str | os.PathLike, *, hints: dict | None = None, max_byte
 
     Bad input raises `policyflow.schemas.errors.IngestError` with its code (E001–E018) and the file.
     """
-    from policyflow.flows.documents import build_document
+    from policyflow.flows.documents import build_revision
     from policyflow.flows.ingest import read_document
 
     ing = read_document(Path(path), max_bytes=max_bytes)
-    return RevisionDocument.model_validate(build_document(ing, time_limit=time_limit, hints=hints))
+    return build_revision(ing, time_limit=time_limit, hints=hints)
 
 
 def extract_rows(path: str | os.PathLike, *, text_column: str | None = None, title_column: str | None = None,
@@ -57,21 +57,19 @@ def extract_rows(path: str | os.PathLike, *, text_column: str | None = None, tit
     import logging
 
     from policyflow.flows import dumps
-    from policyflow.flows.documents import build_document
+    from policyflow.flows.documents import build_revision
     from policyflow.schemas.errors import PolicyflowError
 
     path = Path(path)
-    columns = {k: v for k, v in (("text", text_column), ("title", title_column), ("date", date_column),
-                                 ("url", url_column)) if v}
-    refs, broken = dumps.plan(path, columns or None, max_bytes=max_bytes)
+    columns = dumps.column_names(text=text_column, title=title_column, date=date_column, url=url_column)
+    refs, broken = dumps.plan(path, columns, max_bytes=max_bytes)
     if broken is not None and not refs:
         raise broken
     log = logging.getLogger("policyflow")
     for ref in refs:
         try:
-            cell = dumps.read_row(path, ref, columns or None, max_bytes=max_bytes)
-            yield RevisionDocument.model_validate(build_document(dumps.ingest_row(path, cell),
-                                                                 time_limit=time_limit, hints=cell.hint or None))
+            cell = dumps.read_row(path, ref, columns, max_bytes=max_bytes)
+            yield build_revision(dumps.ingest_row(path, cell), time_limit=time_limit, hints=cell.hint or None)
         except PolicyflowError as exc:
             if not skip_errors:
                 raise
