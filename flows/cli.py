@@ -23,12 +23,18 @@ def prefect_home() -> Path:
     return Path(base) / "policyflow" / "prefect"
 
 
-def _prefect_env(verbose: bool) -> None:
-    """Quiet logs, state under PREFECT_HOME (or `prefect_home()`), and without PREFECT_API_URL the
-    reusable local server (`flows/local_server.py`) instead of a temporary server per command."""
+def _use_prefect_home() -> Path:
+    """PREFECT_HOME, set to `prefect_home()` when unset, created: where every command keeps Prefect's state."""
     os.environ.setdefault("PREFECT_HOME", str(prefect_home()))
     home = Path(os.environ["PREFECT_HOME"])
     home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def _prefect_env(verbose: bool) -> None:
+    """Quiet logs, state under PREFECT_HOME (or `prefect_home()`), and without PREFECT_API_URL the
+    reusable local server (`flows/local_server.py`) instead of a temporary server per command."""
+    home = _use_prefect_home()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false" if not verbose else "true")
     if os.environ.get("PREFECT_API_URL"):
@@ -247,12 +253,6 @@ server_app = typer.Typer(no_args_is_help=True, help="The reusable local Prefect 
 app.add_typer(server_app, name="server")
 
 
-def _server_home() -> Path:
-    home = Path(os.environ.get("PREFECT_HOME") or prefect_home())
-    home.mkdir(parents=True, exist_ok=True)
-    return home
-
-
 @server_app.command("start")
 def server_start(idle: float = typer.Option(None, help="seconds without a request before it stops itself "
                                                        "(default 900, or POLICYFLOW_SERVER_IDLE)")) -> None:
@@ -261,7 +261,7 @@ def server_start(idle: float = typer.Option(None, help="seconds without a reques
     from policyflow.schemas.errors import ConfigError
 
     try:
-        echo(local_server.ensure(_server_home(), idle=idle))
+        echo(local_server.ensure(_use_prefect_home(), idle=idle))
     except ConfigError as exc:
         fail(str(exc), EXIT_FAILED)
 
@@ -271,9 +271,10 @@ def server_status() -> None:
     """Print the local server's API URL, pid and idle limit; exit 1 when none is running."""
     from policyflow.flows import local_server
 
-    info = local_server.status(_server_home())
+    home = _use_prefect_home()
+    info = local_server.status(home)
     if not info:
-        echo(f"No local Prefect server for {_server_home()}.")
+        echo(f"No local Prefect server for {home}.")
         raise typer.Exit(EXIT_FAILED)
     echo(f"{info['url']} pid {info['pid']} (stops after {info.get('idle_seconds', '?')} s idle)")
 
@@ -283,7 +284,8 @@ def server_stop() -> None:
     """Stop the local server (the next local run starts a new one)."""
     from policyflow.flows import local_server
 
-    echo("stopped" if local_server.stop(_server_home()) else f"No local Prefect server for {_server_home()}.")
+    home = _use_prefect_home()
+    echo("stopped" if local_server.stop(home) else f"No local Prefect server for {home}.")
 
 
 @app.command()
@@ -294,8 +296,7 @@ def serve(raw: Path = typer.Option(Path("raw"), help="folder of policy files to 
           name: str = typer.Option("policyflow-scheduled", help="deployment name"),
           hints: Optional[Path] = typer.Option(None, "--hints", help="source hints file read on each run")) -> None:
     """Serve the extract flow as a scheduled deployment on the Prefect API in PREFECT_API_URL."""
-    os.environ.setdefault("PREFECT_HOME", str(prefect_home()))
-    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    _use_prefect_home()
     from prefect.client.schemas.schedules import CronSchedule
     from pydantic import ValidationError
 
