@@ -34,6 +34,9 @@ _VALID_FROM_ISSUE = lexicon.compile_(_M["valid_from_issue"])
 _CITE = lexicon.compile_(_M["cite"])
 _CITE_BEFORE = lexicon.compile_(_M["cite_before"])
 _CITE_NOT_BEFORE = lexicon.compile_(_M["cite_not_before"])
+_CITE_AFTER = lexicon.compile_(_M["cite_after"])
+_CITE_NUMBER = lexicon.compile_(_M["cite_number"])
+_CITE_SHORT_NAME = lexicon.compile_(_M["cite_short_name"])
 _ISSUER = r"(?:%s)%s" % (_M["region"], _M["issuer_suffix"])
 _LEADING_ISSUER = lexicon.compile_(r"^(?P<issuer>%s(?:(?:[、和与]|[ \t]+)%s)*)(?:[ \t]+|(?=关于|印发|转发))" % (_ISSUER, _ISSUER))
 _ISSUER_SPLIT = lexicon.compile_(r"[ \t]+|[、和与](?=%s)" % _ISSUER)
@@ -195,29 +198,43 @@ def _period(title: str | None, text: str, issue_date: str | None) -> dict | None
 
 
 def _cited(norm: Normalized, own_title: str | None) -> list[dict]:
-    out, seen = [], set()
+    """Documents the text relies on as existing: 根据《…》, 按照…印发的《…》（…号）, 纳入《…目录》, 《…》同时废止.
+
+    A document named twice is listed once, with the number printed at any of its mentions; a bare kind
+    of document (《条例》) is a short name for one named in full and is not listed again.
+    """
+    out, by_title, by_number = [], {}, set()
     t = norm.text
     chain_end, chain_cited = -1, False
     for m in _CITE.finditer(t):
         before = t[max(0, m.start() - 24):m.start()]
         num = m.group("num")
-        trusted = bool(num and _DOC_NUMBER.fullmatch(compact(num)))
+        trusted = bool(num and (_DOC_NUMBER.fullmatch(compact(num)) or _CITE_NUMBER.fullmatch(num.strip())))
         if chain_end >= 0 and not t[chain_end:m.start()].strip(" \t和、及与"):
             cited = chain_cited  # 根据《A》《B》: a chain of titles shares the first one's verdict
         else:
-            cited = not _CITE_NOT_BEFORE.search(before) and bool(trusted or _CITE_BEFORE.search(before))
+            cited = not _CITE_NOT_BEFORE.search(before) and bool(
+                trusted or _CITE_BEFORE.search(before) or _CITE_AFTER.match(t, m.end("title") + 1))
         chain_end, chain_cited = m.end(), cited
         if not cited:
             continue
         title = compact(norm.original_text(*m.span("title")))
-        if own_title and title == own_title:
+        if own_title and title == own_title or _CITE_SHORT_NAME.fullmatch(title):
             continue
         doc_number = compact(norm.original_text(*m.span("num"))) if trusted else None
-        key = doc_number or title
-        if key in seen:
+        if doc_number in by_number:
             continue
-        seen.add(key)
-        out.append({"title": title, "doc_number": doc_number, "span": norm.span(*m.span())})
+        known = by_title.get(title)
+        if known is not None:
+            if doc_number and not known["doc_number"]:
+                known.update(doc_number=doc_number, span=norm.span(*m.span()))
+                by_number.add(doc_number)
+            continue
+        record = {"title": title, "doc_number": doc_number, "span": norm.span(*m.span())}
+        by_title[title] = record
+        if doc_number:
+            by_number.add(doc_number)
+        out.append(record)
     return out
 
 
