@@ -24,6 +24,8 @@ from policyflow.schemas.errors import warning
 
 _A = words()["amounts"]
 _SAME = lexicon.compile_(_A["same_amount"])
+_ESCALATION = lexicon.compile_(_A["condition_escalation"])
+_FINE = "罚款"
 _NO_FIGURE = lexicon.compile_(_A["grant_without_figure"])
 _PER = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per"]]
 _PER_ORDER = ["once", "project", "entity", "person", "year"]
@@ -357,6 +359,13 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         if role == "threshold":
             # a threshold qualifies others; its own condition is only a separate 的， clause before it (fines)
             found = conditional_clause(t, s_start, f.start)
+            p_start, _ = periods.around(f.start, f.end)
+            if p_start < s_start and _FINE in t[f.end:s_end] and (found is None or _ESCALATION.match(t, found[0])):
+                # a fine whose ；-sentence names no offence, or only escalates one (逾期未改正的), is qualified by
+                # the offence that opens its 。-sentence: 对…的，由…追回；…并处…罚款 / …的，责令改正；逾期未改正的，处…
+                opening = conditional_clause(t, p_start, sentences.around(p_start, p_start)[1])
+                if opening:
+                    found = (opening[0], found[1]) if found else opening
             rec["_cond"] = found if found and found[1] <= c_start else None
         else:
             rec["_cond"], shared_per = _condition(t, s_start, c_start, f, clauses, periods, amounts, starts, figures)

@@ -60,6 +60,27 @@ def test_conditions_end_before_the_grant_verb(text, expected):
     assert got == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # the offence that opens a 。-sentence qualifies a fine in a later ；-sentence that names none
+    ("第二十条 对虚报冒领科研补助资金的，由主管部门追回资金；由市科技局没收违法所得，并处以骗取金额百分之十以上百分之二十以下的罚款。",
+     ["虚报冒领科研补助资金的", "虚报冒领科研补助资金的"]),
+    # an escalation (逾期未改正的, 拒不改正的, 情节严重的) includes the offence it escalates
+    ("第二十一条 违反本办法第五条规定，机构未按时报送年度报告的，由市科技局责令限期改正；逾期未改正的，处五百元以上二千元以下罚款。",
+     ["机构未按时报送年度报告的，由市科技局责令限期改正；逾期未改正的"] * 2),
+    # an article number glued into crawled running text is numbering, and 违反本规定， is a preamble
+    ("本规定自公布之日起施行。第二十二条违反本规定，伪造检测报告的，处一千元以下罚款。", ["伪造检测报告的"]),
+    # 违反本办法第八条规定的 is itself the offence, and 违反本办法规定，有下列行为之一的 keeps its preamble
+    ("第二十三条 违反本办法第八条规定的，处三千元以下罚款。", ["违反本办法第八条规定的"]),
+    ("第二十四条 违反本办法规定，有下列行为之一的，处五千元以下罚款。", ["违反本办法规定，有下列行为之一的"]),
+    # not a fine: a threshold in its own qualifying clause borrows no earlier condition
+    ("5.返还。采购价格低10%以内的，节约资金的50%返还；采购价格低20%以上的，节约资金的60%返还。",
+     [None, "采购价格低10%以内的", None, "采购价格低20%以上的"]),
+])
+def test_conditions_of_fines(text, expected):
+    got, _ = _conditions(text)
+    assert got == expected
+
+
 def test_conditions_shared_by_amounts_are_one_record():
     _, doc = _conditions("1.支持。对认定登记的技术合同，按照年度免税技术交易额的1.5%给予补助，最高不超过50万元。")
     assert len(doc["conditions"]) == 1
