@@ -14,7 +14,7 @@ import regex
 from policyflow.extractors import lexicon
 from policyflow.extractors.clauses import CLAUSE_END, PERIOD_END, SENTENCE_END, TARGET_CLAUSE_END, Boundaries, words
 from policyflow.extractors.normalize import Normalized, compact
-from policyflow.extractors.nlp import strip_leading
+from policyflow.extractors.nlp import strip_leading, tokens
 from policyflow.extractors.numbers import Quantity, parse_int
 
 _T = words()["targets"]
@@ -33,6 +33,46 @@ _LIST_ITEM = lexicon.compile_(_T["list_item"], regex.M)
 _BULLETS = "-—•·●▪"
 _CONNECTIVE = lexicon.compile_(r"^(?:即|并且|并|同时|以及|及|和)")
 _SIBLING = lexicon.compile_(r"^[ \t]*(?:、|和|及|与|以及)[ \t]*$")
+_SIBLING_NEXT = lexicon.compile_(r"[ \t]*(?:、|和|及|与|以及)[ \t]*$")
+_RESPECTIVELY = lexicon.compile_(r"(?:应当|应该|应)?分别(?:在|为|是)?$")
+_GRADES = sorted(words()["amounts"]["grade_words"], key=len, reverse=True)
+_COORDINATE = lexicon.compile_(r"、|和|及|与")
+
+
+def _chain(t: str, quantities: list[Quantity], qi: int) -> tuple[int, int]:
+    """Where figure qi stands in its list of figures (30个和20个, 150个、80个) and how long the list is."""
+    def joined(i: int, j: int) -> bool:
+        x, y = quantities[i], quantities[j]
+        return (x.kind, x.unit) == (y.kind, y.unit) and bool(_SIBLING.match(t[x.end:y.start]))
+
+    a = b = qi
+    while a > 0 and joined(a - 1, a):
+        a -= 1
+    while b + 1 < len(quantities) and joined(b, b + 1):
+        b += 1
+    return qi - a, b - a + 1
+
+
+def _respective(indicator: str, n: int) -> list[str] | None:
+    """One indicator per figure of an n-figure list: 污泥处理率和再生水利用率 -> each; 乘用车和商用车
+    排放强度 / 超50亿、超100亿的特色产业集群 -> each item with the shared head; None when the
+    indicator does not coordinate n items."""
+    parts = _COORDINATE.split(indicator)
+    if n < 2 or len(parts) != n or any(not p for p in parts):
+        return None
+    first, last = parts[0], parts[-1]
+    if len(last) > 1 and first[-1] == last[-1] and len(last) <= 2 * len(first) + 2:
+        return parts  # each item is whole: 处置率和利用率
+    if "的" in last:
+        item, head = last.split("的", 1)
+        return [p + "的" + head for p in parts[:-1]] + [item + "的" + head] if item else None
+    item = next((g for g in _GRADES if last.startswith(g)), "")
+    for tok in tokens(last)[:-1] if not item else ():
+        item += tok
+        if len(item) >= len(first):
+            break
+    head = last[len(item):]
+    return [p + head for p in parts[:-1]] + [last] if item and head else None
 
 
 def _year_of(m) -> int | None:
@@ -157,6 +197,8 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
     out: list[dict] = []
     used: set[int] = set()
     last_indicator: dict[int, str] = {}
+    listed: dict[int, list[str]] = {}
+    chains: dict[int, tuple[list[str] | None, str]] = {}  # first figure of a list -> its items, its indicator
     marks = _Horizons(t)
     for qi, q in enumerate(quantities):
         if q.kind not in ("count", "money", "percent"):
@@ -193,25 +235,61 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         else:
             symbol = cmp_before[2] if cmp_before else "="
         lead = before[:cmp_before[0]] if cmp_before else before
-        lead_c = compact(lead)
+        lead_c = _RESPECTIVELY.sub("", compact(lead))
         for v in _LINKING:
             if lead_c.endswith(v) and len(lead_c) > len(v):
                 lead = lead_c[:-len(v)]
                 break
-        scope, rest = _scope(compact(lead).strip(_STRIP))
+        scope, rest = _scope(_RESPECTIVELY.sub("", compact(lead).strip(_STRIP)).strip(_STRIP))
         # a count names what it counts after it when anything follows (培育30家以上环保标杆企业,
         # 中场配套3个超万亿产业); a figure at the end of its clause names it before (企业达到100家)
+        at, n = _chain(t, quantities, qi)
+        noun_start = tail_start
+        if at < n - 1 and _SIBLING_NEXT.fullmatch(t, tail_start, quantities[qi + 1].start):
+            noun_start = quantities[qi + n - 1 - at].end  # 30个和20个特色集群: what the list counts follows it
+            limit = max(c_end, commas.around(q.start, q.end)[1])
+            last_after = _comparator_after(t[noun_start:limit])
+            if last_after:
+                noun_start = t.index(last_after[0], noun_start) + len(last_after[0])
+            tail = t[noun_start:max(noun_start, limit)]
         counted_after = q.kind == "count" and bool(compact(tail).lstrip("的"))
         indicator = "" if rest in _VERBS or counted_after else _strip_lead(rest)
         span_start = c_start + (len(before) - len(before.lstrip(" \t,，" + _BULLETS)))
         span_end = tail_start
         if not indicator:
-            noun = compact(t[tail_start:max(c_end, commas.around(q.start, q.end)[1])]).lstrip("的")
+            noun = compact(t[noun_start:max(c_end, commas.around(q.start, q.end)[1])]).lstrip("的")
             indicator = _strip_lead(noun.rsplit("的", 1)[-1] if "的" in noun else noun)
-            span_end = c_end
+            span_end = c_end if noun_start == tail_start else tail_start
         prev = last_indicator.get(s_start)
-        if not indicator and prev and _SIBLING.match(t[quantities[qi - 1].end:q.start]):
-            indicator = prev  # 分别达150个、80个: the list shares its indicator
+        if n > 1:
+            if at == 0:
+                items = _respective(indicator, n) if indicator else None
+                whole_start = max(commas.around(q.start, q.end)[0], horizon_end or 0)
+                if indicator and not items and t[c_start - 1:c_start] == "、" and not any(
+                        whole_start <= o.start < c_start and (o.kind, o.unit) == (q.kind, q.unit) for o in quantities):
+                    # 新增超10亿、超50亿的产业集群8个和3个: the items before the 、 belong to the list
+                    _, whole = _scope(compact(t[whole_start:c_start]).strip(_STRIP))
+                    items = _respective(_strip_lead(whole) + "、" + indicator, n)
+                if not indicator and _RESPECTIVELY.search(compact(lead).strip(_STRIP)):
+                    # the figures of a list named before, in order: …30个和20个，分别达150个、80个 /
+                    # 到2023年A率达76%，B率超过78%；到2025年，分别达到78%、80%
+                    items = listed.get(s_start) if len(listed.get(s_start) or ()) == n else None
+                    earlier = [o for o in out[-n:] if o["_at"] >= p_start]
+                    if not items and len(earlier) == n:
+                        items = [o["indicator"] for o in earlier]
+                    before_list = commas.previous(commas.around(q.start, q.end)[0])
+                    indicator = prev or (items[0] if items else _strip_lead(compact(t[slice(*before_list)]))
+                                         if before_list and before_list[0] >= p_start else "")
+                chains[qi] = (items, indicator)
+                if items:
+                    listed[s_start] = items
+            items, first = chains.get(qi - at, (None, None))
+            if items:
+                indicator = items[at]
+            elif at and first:
+                indicator = first  # 30个和20个左右: the list counts one thing
+        elif not indicator and prev and _SIBLING.match(t[quantities[qi - 1].end:q.start]):
+            indicator = prev
         if not indicator:
             continue
         if scope is None and prev and indicator != prev and indicator.endswith(prev) and len(indicator) > len(prev):
@@ -223,5 +301,7 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         used.add(qi)
         out.append({"id": f"t{len(out) + 1}", "span": span, "measure_id": in_measure(span[0]), "year": year,
                     "indicator": indicator, "scope": scope, "value": value, "value_max": q.value_max, "unit": unit,
-                    "comparator": symbol, "aspirational": aspirational})
+                    "comparator": symbol, "aspirational": aspirational, "_at": q.start})
+    for o in out:
+        del o["_at"]
     return out, used

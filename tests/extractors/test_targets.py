@@ -42,6 +42,29 @@ def test_targets_examples(text, expected):
     assert got == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # whole items joined by 和, one figure each
+    ("到2026年，城市污水处理率和再生水利用率分别达到95%和30%以上。",
+     [("城市污水处理率", 95, ">="), ("再生水利用率", 30, ">=")]),
+    # items sharing a head noun after them
+    ("到2026年，新建国家级和省级工程研究中心分别达到6个和20个以上。",
+     [("国家级工程研究中心", 6, ">="), ("省级工程研究中心", 20, ">=")]),
+    ("到2026年，全市新增超10亿、超50亿的产业集群8个和3个左右，分别达40个、12个。",
+     [("超10亿的产业集群", 8, "~"), ("超50亿的产业集群", 3, "~"),
+      ("超10亿的产业集群", 40, ">="), ("超50亿的产业集群", 12, ">=")]),
+    # a 分别 list whose indicators were named in the sentence before, in order
+    ("到2024年，中小企业上云率达50%，数字化管理普及率超过40%；到2026年，分别达到70%、60%。",
+     [("中小企业上云率", 50, ">="), ("数字化管理普及率", 40, ">"),
+      ("中小企业上云率", 70, ">="), ("数字化管理普及率", 60, ">=")]),
+    # a list of figures for one indicator: the later figures never take the earlier ones as their indicator
+    ("到2026年，科技企业孵化器分别达到30家、45家和60家。",
+     [("科技企业孵化器", 30, ">="), ("科技企业孵化器", 45, ">="), ("科技企业孵化器", 60, ">=")]),
+])
+def test_targets_respective_lists(text, expected):
+    got, _ = _targets(text)
+    assert [(indicator, value, comparator) for _, indicator, _, value, _, _, comparator, _ in got] == expected
+
+
 def test_targets_inside_measure_carry_measure_id():
     text = "（三）完善服务体系\n13.建设基地。到2025年，培育技术经纪人\n\n超过 2000 人。\n（责任单位：市科技局）"
     _, doc = _targets(text)
