@@ -25,6 +25,7 @@ from policyflow.schemas.errors import warning
 _A = words()["amounts"]
 _SAME = lexicon.compile_(_A["same_amount"])
 _ESCALATION = lexicon.compile_(_A["condition_escalation"])
+_RAISE_CAP = lexicon.compile_(_A["raise_cap"])
 _FINE = "罚款"
 _NO_FIGURE = lexicon.compile_(_A["grant_without_figure"])
 _PER = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per"]]
@@ -319,6 +320,13 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                 bound = threshold  # 财政科技投入应占…百分之一点二以上
             elif table and _last(_MAX, table[0]):
                 bound = "max"  # a 最高额度 column
+        raised = None
+        if bound is None and role == "subsidy" and _RAISE_CAP.search(window):
+            p_start, _ = periods.around(f.start, f.end)
+            raised = next((a for a in reversed(amounts[-_SAME_SENTENCE:]) if a["_at"] >= p_start
+                           and a["role"] == "subsidy" and a["bound"] == "max"), None)
+            if raised:
+                bound = "max"
         in_list = fi > 0 and figures[fi - 1].end <= f.start and set(t[figures[fi - 1].end:f.start]) <= _LIST_GLUE
         distributive = _A["distribute"] in t[s_start:f.start]
         if bound is None and in_list and distributive:
@@ -381,6 +389,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                 rec["_cond"] = table[1]  # the row's first cell names what the row supports
             elif fee_cut and rec["_cond"] and rec["_cond"][0] < c_start - 1 < rec["_cond"][1]:
                 rec["_cond"] = (rec["_cond"][0], c_start - 1)  # 对X，在原收费标准基础上下调30%: X
+        if raised and not rec["per"]:
+            rec["per"], rec["per_period"] = list(raised["per"]), rec["per_period"] or raised["per_period"]
         if "once" in rec["per"]:
             rec["per_period"] = None  # a one-off grant recurs over no period
         amounts.append(rec)

@@ -98,6 +98,8 @@ def _dui_clause(text: str, sentence_start: int, figure_start: int, *, openers: b
         k = window.rfind(_A["condition_open"], 0, k)
     if k >= 0:
         a = sentence_start + k + 1
+        if text.startswith("于", a):
+            a += 1  # 对于…的
     elif not openers:
         return None
     else:

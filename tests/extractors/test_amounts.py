@@ -214,6 +214,18 @@ def test_amounts_condition_of_real_phrasings(text, figure, condition):
     assert any(g[2] == figure and g[5] == condition for g in got), got
 
 
+@pytest.mark.parametrize("text, expected", [
+    # a later figure that raises the cap is a cap, per what the cap was per, with its own 对于… condition
+    ("2.奖励。对获得风险投资的项目，按投资额的2%给予奖励，每个项目最高不超过300万元；对于成立三年内的初创企业，可将奖励提升至600万元。",
+     ("subsidy", "max", 6000000, None, ["project"], "成立三年内的初创企业")),
+    ("（一）资助标准：按合同实际发生额的50%给予资助，资助金额最高不超过10万元；与设计机构合作三年以上的企业，资助金额可提高到30万元。",
+     ("subsidy", "max", 300000, None, [], "与设计机构合作三年以上的企业")),
+])
+def test_amounts_raised_cap(text, expected):
+    got, _ = _amounts(text)
+    assert got[-1] == expected
+
+
 @pytest.mark.parametrize("text, expected", EXAMPLES + OTHER_LAYOUTS)
 def test_amounts_examples(text, expected):
     got, _ = _amounts(text)
