@@ -36,6 +36,9 @@ _SIBLING = lexicon.compile_(r"^[ \t]*(?:、|和|及|与|以及)[ \t]*$")
 _SIBLING_NEXT = lexicon.compile_(r"[ \t]*(?:、|和|及|与|以及)[ \t]*$")
 _RESPECTIVELY = lexicon.compile_(r"(?:应当|应该|应)?分别(?:在|为|是)?$")
 _GRADES = sorted(words()["amounts"]["grade_words"], key=len, reverse=True)
+_TIME_LEAD = lexicon.compile_(_T["indicator_time_lead"])
+_FROM = lexicon.compile_(_T["indicator_from"])
+_CLAUSE_YEAR = lexicon.compile_(_T["clause_year"])
 _COORDINATE = lexicon.compile_(r"、|和|及|与")
 
 
@@ -208,6 +211,9 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         p_start, _ = periods.around(q.start, q.end)
         year, horizon_end = _horizon(t, p_start, q.start, marks)
         c_start, c_end = clauses.around(q.start, q.end)
+        later = _CLAUSE_YEAR.match(t, commas.around(q.start, q.end)[0]) if year is not None else None
+        if later and later.end() <= q.start:
+            year, horizon_end = int(later.group("y")), later.end()
         clause = t[c_start:c_end]
         if any(w in clause for w in _NOT_TARGET):
             continue
@@ -256,11 +262,33 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         indicator = "" if rest in _VERBS or counted_after else _strip_lead(rest)
         span_start = c_start + (len(before) - len(before.lstrip(" \t,，" + _BULLETS)))
         span_end = tail_start
+        noun_end = max(c_end, commas.around(q.start, q.end)[1])
+        noun_end = next((o.start for o in quantities[qi + 1:qi + 4] if noun_start <= o.start < noun_end
+                         and (o.kind, o.unit) == (q.kind, q.unit)), noun_end)  # 20家A和200家B: A, not B's words
         if not indicator:
-            noun = compact(t[noun_start:max(c_end, commas.around(q.start, q.end)[1])]).lstrip("的")
-            indicator = _strip_lead(noun.rsplit("的", 1)[-1] if "的" in noun else noun)
+            noun = compact(t[noun_start:noun_end]).lstrip("的").rstrip(_STRIP + "和及与以及")
+            noun = _strip_lead(noun.rsplit("的", 1)[-1] if "的" in noun else noun)
+            timed = _TIME_LEAD.match(noun)
+            indicator = _strip_lead(noun[timed.end():]) if timed and timed.end() else noun
+            if indicator in _LINKING or indicator in _VERBS:
+                indicator = ""  # …80%、2020年底前达到100%: a verb, not what is counted
             span_end = c_end if noun_start == tail_start else tail_start
         prev = last_indicator.get(s_start)
+        timed = _TIME_LEAD.match(indicator)
+        if timed and timed.end():
+            indicator = _strip_lead(indicator[timed.end():]) or (prev if timed.end() >= 5 else "") or ""
+        indicator = _FROM.sub("", indicator)
+        if not indicator and horizon_end is not None:
+            comma_start = commas.around(q.start, q.end)[0]
+            first = next(iter(marks.between(comma_start, q.start)), None)
+            named = compact(t[comma_start:first.start()]).strip(_STRIP) if first else ""
+            if named and not any(ch.isdigit() for ch in named):
+                indicator = _strip_lead(_scope(named)[1])  # 全文公示率2019年底前达到80%、2020年底前达到100%
+        if not indicator and prev and horizon_end is not None and len(compact(t[horizon_end:q.start]).strip(_STRIP)) <= 4:
+            indicator = prev  # …达标率达到80%以上，2022年达到85%: a new horizon for the indicator before
+        if indicator.startswith("占") and prev and "占" not in prev:
+            share = indicator[:-1] if indicator.endswith("的") else indicator
+            indicator = prev + share + ("" if share.endswith(("比重", "比例", "占比")) else "比重")  # 规模…，占GDP的40%
         if n > 1:
             if at == 0:
                 items = _respective(indicator, n) if indicator else None

@@ -65,6 +65,32 @@ def test_targets_respective_lists(text, expected):
     assert [(indicator, value, comparator) for _, indicator, _, value, _, _, comparator, _ in got] == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # the baseline of a change is not part of the indicator (and is no target)
+    ("到2026年，森林覆盖率由82%提高到84%。", [(2026, "森林覆盖率", 84, ">=")]),
+    ("到2026年，有效发明专利数从6.8万件增加到9万件。", [(2026, "有效发明专利数", 90000, ">=")]),
+    # a later year opening a clause is that clause's horizon, for the indicator named before
+    ("到2024年，教师学历达标率达到80%以上，2026年达到85%。",
+     [(2024, "教师学历达标率", 80, ">="), (2026, "教师学历达标率", 85, ">=")]),
+    ("力争到2024年，全市技术合同成交额达到100亿元，2026年突破150亿元。",
+     [(2024, "技术合同成交额", 10000000000, ">="), (2026, "技术合同成交额", 15000000000, ">")]),
+    # an indicator named before its horizons: 公示率2024年底前达到80%、2025年底前达到100%
+    ("行政处罚决定全文公示率2024年底前达到80%、2025年底前达到100%。",
+     [(2024, "行政处罚决定全文公示率", 80, ">="), (2025, "行政处罚决定全文公示率", 100, ">=")]),
+    # a share with its subject elided: 规模达到…，占GDP的40%以上
+    ("到2026年，全省数字经济规模达到2万亿元，占地区生产总值的40%以上。",
+     [(2026, "数字经济规模", 2000000000000, ">="), (2026, "数字经济规模占地区生产总值比重", 40, ">=")]),
+    # a time phrase opening an indicator is no part of it
+    ("到2026年3月底全省口罩日产能达到500万只。", [(2026, "全省口罩日产能", 5000000, ">=")]),
+    # a count followed by another count: each names its own noun
+    ("到2026年，培育30家节水标杆企业、300家节水型企业。",
+     [(2026, "节水标杆企业", 30, "="), (2026, "节水型企业", 300, "=")]),
+])
+def test_targets_baselines_later_years_and_shares(text, expected):
+    got, _ = _targets(text)
+    assert [(year, indicator, value, comparator) for year, indicator, _, value, _, _, comparator, _ in got] == expected
+
+
 def test_targets_inside_measure_carry_measure_id():
     text = "（三）完善服务体系\n13.建设基地。到2025年，培育技术经纪人\n\n超过 2000 人。\n（责任单位：市科技局）"
     _, doc = _targets(text)
