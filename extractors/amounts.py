@@ -209,7 +209,7 @@ def _fee_basis(clause: str) -> str | None:
 
 
 def _condition(t: str, s_start: int, c_start: int, f: _Figure, clauses: Boundaries, periods: Boundaries,
-               amounts: list[dict], starts: list[int], figures: list[_Figure]
+               amounts: list[dict], starts: list[int], figures: list[_Figure], role: str
                ) -> tuple[tuple[int, int] | None, list[str]]:
     """The qualifying clause for a figure (extractors/conditions.py), with two widenings, and the
     per words it inherits.
@@ -218,12 +218,13 @@ def _condition(t: str, s_start: int, c_start: int, f: _Figure, clauses: Boundari
     condition (and its per words) instead of taking the grant clause as its own; a figure whose ；-sentence names no
     condition looks back to the start of its 。-sentence (…的科技经费的，由…追回；…并处…罚款).
     """
-    found = find_condition(t, s_start, c_start, f.start, clauses.previous(c_start))
+    weak = role != "budget"
+    found = find_condition(t, s_start, c_start, f.start, clauses.previous(c_start), weak=weak)
     earlier = [a for a in reversed(amounts[-_SAME_SENTENCE:]) if s_start <= a["_at"] < f.start and a["_cond"]
                and a["role"] != "threshold"][::-1]
     if earlier and (found is None or any(found[0] <= a["_at"] < found[1] for a in earlier)):
         return earlier[-1]["_cond"], earlier[-1]["per"]
-    if found is None:
+    if found is None and weak:
         p_start, _ = periods.around(f.start, f.end)
         if p_start < s_start:
             found = find_condition(t, p_start, c_start, f.start, None)
@@ -376,7 +377,8 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                     found = (opening[0], found[1]) if found else opening
             rec["_cond"] = found if found and found[1] <= c_start else None
         else:
-            rec["_cond"], shared_per = _condition(t, s_start, c_start, f, clauses, periods, amounts, starts, figures)
+            rec["_cond"], shared_per = _condition(t, s_start, c_start, f, clauses, periods, amounts, starts, figures,
+                                                  role)
             grant = next((a for a in reversed(amounts[-_SAME_SENTENCE:]) if s_start <= a["_at"] < f.start
                           and a["role"] == "subsidy"), None)
             prev_clause = clauses.previous(c_start)

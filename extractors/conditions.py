@@ -169,8 +169,11 @@ def conditional_clause(text: str, sentence_start: int, figure_start: int) -> tup
 
 
 def find_condition(text: str, sentence_start: int, clause_start: int, figure_start: int,
-                   previous_clause: tuple[int, int] | None) -> tuple[int, int] | None:
-    """Normalized span of the qualifying words for a figure (see the module docstring for the order)."""
+                   previous_clause: tuple[int, int] | None, *, weak: bool = True) -> tuple[int, int] | None:
+    """Normalized span of the qualifying words for a figure (see the module docstring for the order).
+
+    Without `weak`, only the stated forms count (1, 2 and the 的， clauses), not the guesses after them:
+    a government outlay has no beneficiary to guess."""
     own = _own_subject(text, clause_start, figure_start)
     dui = _dui_clause(text, sentence_start, figure_start)
     if own and not (own[1] and dui):  # a rate phrase (每培养1名…) yields to a 对 clause
@@ -178,7 +181,7 @@ def find_condition(text: str, sentence_start: int, clause_start: int, figure_sta
     if dui:
         return _cut_grant_tail(text, dui, figure_start)
     conditional = conditional_clause(text, sentence_start, figure_start)
-    if conditional:
+    if conditional or not weak:
         return conditional
     m = None
     for m in _MERIT.finditer(text, sentence_start, figure_start):

@@ -226,6 +226,19 @@ def test_amounts_raised_cap(text, expected):
     assert got[-1] == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # the government fund's own share of a sub-fund is an outlay cap (budget), not a requirement on others
+    ("（二）子基金规模不低于2000万元，引导基金的参股比例一般不超过30%，且不作为第一大股东；",
+     [("threshold", "min", 20000000, None, [], None), ("budget", "max", None, 0.3, [], None)]),
+    # an outlay has no beneficiary to guess: the clause before it is no condition
+    ("三、资金安排。市级财政统筹安排资金，其中，每年安排科技创新专项资金5000万元。",
+     [("budget", "exact", 50000000, None, ["year"], None)]),
+])
+def test_amounts_budgets_take_no_guessed_condition(text, expected):
+    got, _ = _amounts(text)
+    assert got == expected
+
+
 @pytest.mark.parametrize("text, expected", EXAMPLES + OTHER_LAYOUTS)
 def test_amounts_examples(text, expected):
     got, _ = _amounts(text)
