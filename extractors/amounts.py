@@ -97,6 +97,7 @@ _BASIS_TAIL = lexicon.compile_(_A["basis_tail"])
 _BASIS_START = sorted(_A["basis_start"], key=len, reverse=True)
 _LIST_GLUE = frozenset("、和及与 \t")
 _MAX = lexicon.compile_(_A["max_pattern"])
+_CAP_SUBJECT = lexicon.compile_(_A["cap_subject"])
 _SUBSIDY = lexicon.compile_("|".join(map(regex.escape, _A["subsidy_cues"])))
 _GRANTED = lexicon.compile_("|".join(map(regex.escape, _A["subsidy_cues"] + _A["budget_cues"])))
 _BUDGET = lexicon.compile_("|".join(map(regex.escape, _A["budget_cues"])))
@@ -339,18 +340,26 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         if role == "threshold":
             per = [k for k in per if k == "entity"]  # 单户金额…以下: whose figure it is; 年度营业收入 is no rate
         else:
-            per = sorted({*per, *(kind for pattern, kind in _PER_AFTER if pattern.search(after)),
-                          *(["once"] if _ONCE_AFTER.search(after) else [])}, key=_PER_ORDER.index)
+            tail = after
+            k = fi
+            while k + 1 < len(figures) and figures[k].end <= figures[k + 1].start and set(
+                    t[figures[k].end:figures[k + 1].start]) <= _LIST_GLUE:
+                k += 1  # 分别给予50万元、20万元一次性奖补: what follows the list applies to each item
+            if k > fi:
+                tail = t[figures[k].end:clauses.around(figures[k].start, figures[k].end)[1]]
+            per = sorted({*per, *(kind for pattern, kind in _PER_AFTER for x in {after, tail} if pattern.search(x)),
+                          *(["once"] if _ONCE_AFTER.search(after) or _ONCE_AFTER.search(tail) else [])},
+                         key=_PER_ORDER.index)
         period = None if role == "threshold" else _period(t[c_start:f.start], after)
         prev = clauses.previous(c_start)
-        if role != "threshold" and prev and prev[0] >= s_start and not _holds_figure(starts, figures, *prev):
+        if role != "threshold" and prev and prev[0] >= s_start:
             before = t[prev[0]:prev[1]]
-            if not per:
+            if not set(per) - {"once"} and not _holds_figure(starts, figures, *prev):
                 if t[prev[1]:prev[1] + 1] in ":：":
                     period = period or _period(before, "")  # 每人每月补贴标准为：本科1000元
-                per = _per(before)
+                per = sorted({*per, *_per(before)}, key=_PER_ORDER.index)  # 每引进一家…，给予…一次性奖励
             elif "year" not in per and _YEARLY_ROUND.search(before):
-                per = sorted({*per, "year"}, key=_PER_ORDER.index)  # 每年遴选…，每家给予…
+                per = sorted({*per, "year"}, key=_PER_ORDER.index)  # 每年遴选(30%的)…，每家给予…
         span_start = f.start
         hit = _last(_MAX if bound == "max" else _MIN, window) if bound in ("max", "min") else None
         if hit:
@@ -382,7 +391,7 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
             grant = next((a for a in reversed(amounts[-_SAME_SENTENCE:]) if s_start <= a["_at"] < f.start
                           and a["role"] == "subsidy"), None)
             prev_clause = clauses.previous(c_start)
-            if (grant and role == "subsidy" and bound == "max" and _MAX.match(clause.lstrip())
+            if (grant and role == "subsidy" and bound == "max" and _MAX.match(clause, _CAP_SUBJECT.match(clause).end())
                     and prev_clause and prev_clause[0] <= grant["_at"] < prev_clause[1]):
                 shared_per = [*shared_per, *grant["per"]]  # …给予一次性奖励，最高不超过500万元: the cap is once too
             if shared_per:

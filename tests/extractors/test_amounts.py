@@ -50,7 +50,8 @@ EXAMPLES = [
     ("1.奖励。对认定的企业给予１２万元奖励。", [("subsidy", "exact", 120000, None, [])]),
     ("1.奖励。对认定的企业给予一定的财政资金补助。", []),
     ("1.奖励。按照“一事一议”的方式给予补助。", []),
-    ("1.评价。每年选取30％的农业科技园区，每家给予30万元奖补。", [("subsidy", "exact", 300000, None, ["entity"])]),
+    # a yearly selection makes the grant yearly (the seed gold reads 每家…30万元 as per entity and year)
+    ("1.评价。每年选取30％的农业科技园区，每家给予30万元奖补。", [("subsidy", "exact", 300000, None, ["entity", "year"])]),
 ]
 
 OTHER_LAYOUTS = [
@@ -237,6 +238,23 @@ def test_amounts_raised_cap(text, expected):
 def test_amounts_budgets_take_no_guessed_condition(text, expected):
     got, _ = _amounts(text)
     assert got == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a cap naming the grant before its bound word shares the grant's per words
+    ("1.奖励投资。对投资期限满两年的，按实际投资额1%的比例给予一次性奖励，奖励金额最高不超过800万元。",
+     [["once"], ["once"]]),
+    # what follows a 分别 list applies to each of its figures
+    ("（二）机构奖补。对新认定的国家级、省级示范机构，分别给予60万元、30万元一次性奖补；", [["once"], ["once"]]),
+    # a yearly selection before the grant makes it yearly, even when the selection names a share
+    ("1.支持园区。按照不连续补助的原则，每年选取20%的示范园区，每家给予40万元奖补。", [["entity", "year"]]),
+    # a per word in the clause before joins a one-off grant's per words
+    ("（三）引进机构。每引进一家知名服务机构总部并运营满一年，给予80万元、40万元一次性奖励。",
+     [["once", "entity"], ["once", "entity"]]),
+])
+def test_amounts_per_words_shared_along_a_grant(text, expected):
+    _, doc = _amounts(text)
+    assert [a["per"] for a in doc["amounts"]] == expected
 
 
 @pytest.mark.parametrize("text, expected", EXAMPLES + OTHER_LAYOUTS)
