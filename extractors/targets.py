@@ -33,13 +33,21 @@ _LIST_ITEM = lexicon.compile_(_T["list_item"], regex.M)
 _BULLETS = "-—•·●▪"
 _CONNECTIVE = lexicon.compile_(r"^(?:即|并且|并|同时|以及|及|和)")
 _SIBLING = lexicon.compile_(r"^[ \t]*(?:、|和|及|与|以及)[ \t]*$")
-_SIBLING_NEXT = lexicon.compile_(r"[ \t]*(?:、|和|及|与|以及)[ \t]*$")
 _RESPECTIVELY = lexicon.compile_(r"(?:应当|应该|应)?分别(?:在|为|是)?$")
 _GRADES = sorted(words()["amounts"]["grade_words"], key=len, reverse=True)
 _TIME_LEAD = lexicon.compile_(_T["indicator_time_lead"])
 _FROM = lexicon.compile_(_T["indicator_from"])
 _CLAUSE_YEAR = lexicon.compile_(_T["clause_year"])
 _COORDINATE = lexicon.compile_(r"、|和|及|与")
+
+
+def _without_time(indicator: str) -> tuple[str, bool]:
+    """The indicator without a leading time phrase (2016年主营业务收入, 3月初全省口罩日产能), and whether
+    that phrase named a year."""
+    m = _TIME_LEAD.match(indicator)
+    if not m or not m.end():
+        return indicator, False
+    return _strip_lead(indicator[m.end():]), "年" in m.group()
 
 
 def _chain(t: str, quantities: list[Quantity], qi: int) -> tuple[int, int]:
@@ -211,7 +219,8 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         p_start, _ = periods.around(q.start, q.end)
         year, horizon_end = _horizon(t, p_start, q.start, marks)
         c_start, c_end = clauses.around(q.start, q.end)
-        later = _CLAUSE_YEAR.match(t, commas.around(q.start, q.end)[0]) if year is not None else None
+        comma_start, comma_end = commas.around(q.start, q.end)
+        later = _CLAUSE_YEAR.match(t, comma_start) if year is not None else None
         if later and later.end() <= q.start:
             year, horizon_end = int(later.group("y")), later.end()
         clause = t[c_start:c_end]
@@ -234,7 +243,7 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
             after_cmp = _sibling_comparator(t, quantities, qi)
         bare = not cmp_before and not after_cmp
         if bare and compact(tail) and not compact(tail).startswith("的") and not _after_verb(
-                before, t[commas.around(q.start, q.end)[0]:q.start]):
+                before, t[comma_start:q.start]):
             continue  # "15个副省级城市": a figure inside a phrase, not a goal
         if after_cmp and (not cmp_before or after_cmp[1] in ("~", "<=") or cmp_before[2] == ">="):
             symbol = after_cmp[1]
@@ -250,36 +259,31 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         # a count names what it counts after it when anything follows (培育30家以上环保标杆企业,
         # 中场配套3个超万亿产业); a figure at the end of its clause names it before (企业达到100家)
         at, n = _chain(t, quantities, qi)
-        noun_start = tail_start
-        if at < n - 1 and _SIBLING_NEXT.fullmatch(t, tail_start, quantities[qi + 1].start):
+        noun_start, noun_end = tail_start, max(c_end, comma_end)
+        if at < n - 1:
             noun_start = quantities[qi + n - 1 - at].end  # 30个和20个特色集群: what the list counts follows it
-            limit = max(c_end, commas.around(q.start, q.end)[1])
-            last_after = _comparator_after(t[noun_start:limit])
+            last_after = _comparator_after(t[noun_start:noun_end])
             if last_after:
                 noun_start = t.index(last_after[0], noun_start) + len(last_after[0])
-            tail = t[noun_start:max(noun_start, limit)]
+            tail = t[noun_start:max(noun_start, noun_end)]
         counted_after = q.kind == "count" and bool(compact(tail).lstrip("的"))
         indicator = "" if rest in _VERBS or counted_after else _strip_lead(rest)
         span_start = c_start + (len(before) - len(before.lstrip(" \t,，" + _BULLETS)))
         span_end = tail_start
-        noun_end = max(c_end, commas.around(q.start, q.end)[1])
         noun_end = next((o.start for o in quantities[qi + 1:qi + 4] if noun_start <= o.start < noun_end
                          and (o.kind, o.unit) == (q.kind, q.unit)), noun_end)  # 20家A和200家B: A, not B's words
         if not indicator:
             noun = compact(t[noun_start:noun_end]).lstrip("的").rstrip(_STRIP + "和及与以及")
-            noun = _strip_lead(noun.rsplit("的", 1)[-1] if "的" in noun else noun)
-            timed = _TIME_LEAD.match(noun)
-            indicator = _strip_lead(noun[timed.end():]) if timed and timed.end() else noun
+            indicator, _ = _without_time(_strip_lead(noun.rsplit("的", 1)[-1] if "的" in noun else noun))
             if indicator in _LINKING or indicator in _VERBS:
                 indicator = ""  # …80%、2020年底前达到100%: a verb, not what is counted
             span_end = c_end if noun_start == tail_start else tail_start
         prev = last_indicator.get(s_start)
-        timed = _TIME_LEAD.match(indicator)
-        if timed and timed.end():
-            indicator = _strip_lead(indicator[timed.end():]) or (prev if timed.end() >= 5 else "") or ""
+        indicator, dated = _without_time(indicator)
+        if dated and not indicator:
+            indicator = prev or ""  # …达标率达到80%以上，2022年达到85%: only a new year for the indicator before
         indicator = _FROM.sub("", indicator)
         if not indicator and horizon_end is not None:
-            comma_start = commas.around(q.start, q.end)[0]
             first = next(iter(marks.between(comma_start, q.start)), None)
             named = compact(t[comma_start:first.start()]).strip(_STRIP) if first else ""
             if named and not any(ch.isdigit() for ch in named):
@@ -292,7 +296,7 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
         if n > 1:
             if at == 0:
                 items = _respective(indicator, n) if indicator else None
-                whole_start = max(commas.around(q.start, q.end)[0], horizon_end or 0)
+                whole_start = max(comma_start, horizon_end or 0)
                 if indicator and not items and t[c_start - 1:c_start] == "、" and not any(
                         whole_start <= o.start < c_start and (o.kind, o.unit) == (q.kind, q.unit) for o in quantities):
                     # 新增超10亿、超50亿的产业集群8个和3个: the items before the 、 belong to the list
@@ -305,7 +309,7 @@ def extract_targets(norm: Normalized, quantities: list[Quantity], *, in_measure,
                     earlier = [o for o in out[-n:] if o["_at"] >= p_start]
                     if not items and len(earlier) == n:
                         items = [o["indicator"] for o in earlier]
-                    before_list = commas.previous(commas.around(q.start, q.end)[0])
+                    before_list = commas.previous(comma_start)
                     indicator = prev or (items[0] if items else _strip_lead(compact(t[slice(*before_list)]))
                                          if before_list and before_list[0] >= p_start else "")
                 chains[qi] = (items, indicator)
