@@ -26,7 +26,7 @@ _A = words()["amounts"]
 _SAME = lexicon.compile_(_A["same_amount"])
 _ESCALATION = lexicon.compile_(_A["condition_escalation"])
 _RAISE_CAP = lexicon.compile_(_A["raise_cap"])
-_FINE = "罚款"
+_FINE = _A["fine"]
 _NO_FIGURE = lexicon.compile_(_A["grant_without_figure"])
 _PER = [(lexicon.compile_(pattern), kind) for pattern, kind in _A["per"]]
 _PER_ORDER = ["once", "project", "entity", "person", "year"]
@@ -149,6 +149,11 @@ def _holds_figure(starts: list[int], figures: list[_Figure], a: int, b: int) -> 
 
 def _per(text: str) -> list[str]:
     return sorted({kind for pattern, kind in _PER if pattern.search(text)}, key=_PER_ORDER.index)
+
+
+def _listed(t: str, a: _Figure, b: _Figure) -> bool:
+    """Whether figure b follows figure a in one list (50万元、20万元; 30%和20%)."""
+    return a.end <= b.start and set(t[a.end:b.start]) <= _LIST_GLUE
 
 
 def _period(before: str, after: str) -> str | None:
@@ -329,7 +334,7 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
                            and a["role"] == "subsidy" and a["bound"] == "max"), None)
             if raised:
                 bound = "max"
-        in_list = fi > 0 and figures[fi - 1].end <= f.start and set(t[figures[fi - 1].end:f.start]) <= _LIST_GLUE
+        in_list = fi > 0 and _listed(t, figures[fi - 1], f)
         distributive = _A["distribute"] in t[s_start:f.start]
         if bound is None and in_list and distributive:
             bound = list_bound.get(s_start)
@@ -342,8 +347,7 @@ def extract_amounts(norm: Normalized, quantities: list[Quantity], used: set[int]
         else:
             tail = after
             k = fi
-            while k + 1 < len(figures) and figures[k].end <= figures[k + 1].start and set(
-                    t[figures[k].end:figures[k + 1].start]) <= _LIST_GLUE:
+            while k + 1 < len(figures) and _listed(t, figures[k], figures[k + 1]):
                 k += 1  # 分别给予50万元、20万元一次性奖补: what follows the list applies to each item
             if k > fi:
                 tail = t[figures[k].end:clauses.around(figures[k].start, figures[k].end)[1]]
