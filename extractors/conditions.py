@@ -144,7 +144,6 @@ def _cut_grant_tail(text: str, span: tuple[int, int], figure_start: int) -> tupl
 
 _CONDITIONAL_END = lexicon.compile_(r"的[ \t]*[,，]")
 _PREAMBLE = lexicon.compile_(_A["condition_preamble"])
-_LABEL = lexicon.compile_(_A["condition_label"])
 
 
 def conditional_clause(text: str, sentence_start: int, figure_start: int) -> tuple[int, int] | None:
@@ -154,12 +153,12 @@ def conditional_clause(text: str, sentence_start: int, figure_start: int) -> tup
         pass
     if end is None:
         return None
-    a, _ = _trim(text, sentence_start, end.start())
-    while a < end.start() and text[a] in " \t\n":
+    a = sentence_start
+    while a < end.start() and text[a] in _TRIM + "\n":
         a += 1
-    label = lexicon.MARKER_START.match(text, a, end.start()) or _LABEL.match(text, a, end.start())
+    label = lexicon.MARKER_AT.match(text, a, end.start())
     if label:
-        a = label.end()  # 第四十条 / 1. before the clause is numbering, not condition
+        a = label.end()  # 第四十条 / 1. before the clause (on its line or glued after a 。) is numbering
     pre = _PREAMBLE.match(text, a, end.start())
     if pre:
         a = pre.end()

@@ -33,6 +33,9 @@ LINE_CLOSERS = frozenset(_P["chars"]["line_closers"])
 BODY_PUNCT = frozenset(_P["chars"]["body_punct"])
 STYLES = [dict(s, regex=compile_(s["pattern"], regex.M)) for s in _P["structure"]["styles"]]
 MARKER_START = compile_("|".join(f"(?:{s['pattern'].split('(?P<rest>')[0]})" for s in _P["structure"]["styles"]))
+# the same markers where a match starts (pattern.match(text, pos)), for numbering glued into running text
+MARKER_AT = compile_("|".join(f"(?:{s['pattern'].split('(?P<rest>')[0].removeprefix('^')})"
+                              for s in _P["structure"]["styles"]))
 SIGNATURE_LINE = compile_(_P["metadata"]["date_line"])
 DOC_NUMBER_LINE = compile_(r"^\s*%s\s*$" % _P["metadata"]["doc_number"])
 TITLE_END = compile_(_P["metadata"]["title_end"])
