@@ -130,8 +130,7 @@ def _cached(out: Path, path: Path, root: Path | None, limits: Limits, hint: dict
         return None
     if (entry := _cache_entry(out, _cache_path(out, sha, path.suffix, hint))) is None:
         return None
-    return Outcome(str(path), display_name(path.name), "ok", entry["policy_id"], entry["revision_id"],
-                   entry["counts"], entry["warnings"], source_sha256=sha, cached=True)
+    return _cached_outcome(path, entry, sha)
 
 
 def _extract_with_retries(path: Path, root: Path | None, limits: Limits, hint: dict | None = None,
@@ -204,16 +203,12 @@ def _extract_row(path: Path, out: Path, ref: list, *, root: Path | None, use_cac
     report_stage("ingest")
     try:
         cell = dumps.read_row(path, ref, columns, root=root, max_bytes=limits.max_bytes)
-    except PolicyflowError as exc:
-        return record_error(out, path, error_record(path, exc, "ingest", row=row))
-    except Exception as exc:  # noqa: BLE001 - isolation boundary: every failure becomes a record
+    except Exception as exc:  # noqa: BLE001 - isolation boundary: every failure (coded or not) becomes a record
         return record_error(out, path, error_record(path, exc, "ingest", row=row))
     hint = cell.hint or None
     cache = _cache_path(out, cell.sha256, f".row-{cell.encoding}", hint)
     if use_cache and (entry := _cache_entry(out, cache)):
-        return Outcome(str(path), display_name(path.name), "ok", entry["policy_id"], entry["revision_id"],
-                       entry["counts"], entry["warnings"], source_sha256=cell.sha256, cached=True, row=row,
-                       body=entry.get("body"))
+        return _cached_outcome(path, entry, cell.sha256, row)
     doc, err = _extract_with_retries(path, root, limits, hint, read=lambda: dumps.ingest_row(path, cell), row=row)
     if err:
         return record_error(out, path, err)
@@ -231,6 +226,13 @@ def _cache_entry(out: Path, cache: Path) -> dict | None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return entry
+
+
+def _cached_outcome(path: Path, entry: dict, sha256: str, row: int | None = None) -> Outcome:
+    """The outcome of a document (a file, or a dump's row) the cache already holds."""
+    return Outcome(str(path), display_name(path.name), "ok", entry["policy_id"], entry["revision_id"],
+                   entry["counts"], entry["warnings"], source_sha256=sha256, cached=True, row=row,
+                   body=entry.get("body"))
 
 
 def _body_digest(doc: dict) -> str:
